@@ -1,0 +1,48 @@
+# Regelhulp. `make run` and `make test` do all set-up themselves (see README.md).
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+export RASA_HOST ?= 127.0.0.1
+export RASA_PORT ?= 5005
+export ACTION_HOST ?= 127.0.0.1
+export ACTION_PORT ?= 5055
+export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: setup pipeline validate train test run shell eval nlu-report bench clean
+
+QUESTIONS ?= tests/eval/questions.yml
+
+setup:
+	@bash scripts/setup_venv.sh
+
+pipeline: setup
+	@$(PY) -m scripts.build_spacy_pipeline
+
+validate: setup
+	@$(PY) -m scripts.validate_knowledge
+	@$(PY) -m rasa data validate --fail-on-warning --max-history 4 2>&1 | grep -v "^\s*$$" | tail -n 20; exit $${PIPESTATUS[0]}
+
+train: pipeline validate
+	@$(PY) -m scripts.train
+
+test: train
+	@$(PY) -m pytest tests
+
+run: train
+	@$(PY) -m scripts.run
+
+shell: train
+	@$(PY) -m scripts.run --shell
+
+eval: train
+	@$(PY) -m scripts.evaluate --questions $(QUESTIONS)
+
+nlu-report: pipeline validate
+	@$(PY) -m scripts.nlu_report
+
+bench: pipeline validate
+	@$(PY) -m scripts.bench
+
+clean:
+	rm -rf build models .rasa reports/*.tmp .pytest_cache

@@ -1,0 +1,104 @@
+"""Rasa custom actions. Thin: look up the knowledge base, compose, send.
+
+The knowledge base is loaded once when the action server starts; a broken knowledge base
+raises `KnowledgeError` here, so the action server refuses to start instead of answering wrongly.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import answers
+from actions.knowledge import KnowledgeBase, load
+
+logger = logging.getLogger(__name__)
+
+KB: KnowledgeBase = load()
+logger.info("Knowledge base loaded: %d rules, fingerprint %s", len(KB.rules), KB.fingerprint)
+
+
+def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, **reply.metadata)
+
+
+def _latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _entity_values(tracker: Tracker, entity: str) -> List[str]:
+    return [str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Fills the `status` slot from what the user said, normalised to a status-group id."""
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    async def extract_status(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        for value in _entity_values(tracker, "status"):
+            status = value if KB.status_group(value) else KB.status_in_text(value)
+            if status:
+                return {"status": status}
+        status = KB.status_in_text(tracker.latest_message.get("text") or "")
+        return {"status": status} if status else {}
+
+
+class ActionAnswerRule(Action):
+    """Answers a rule question for the remembered status, or asks for the status first."""
+
+    def name(self) -> Text:
+        return "action_answer_rule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        status = tracker.get_slot("status")
+        intent = _latest_intent(tracker)
+        entry = KB.rule_for_intent(intent) or KB.rule(tracker.get_slot("theme"))
+        if entry is not None and intent == "inform_status" and not entry.depends_on_status:
+            entry = None  # a status given after a status-independent answer: just note it
+        if entry is None:
+            send(dispatcher, answers.status_noted(KB, status) if status else answers.capabilities(KB))
+            return []
+        if entry.depends_on_status and not status:
+            send(dispatcher, answers.ask_status(KB, entry))
+        else:
+            send(dispatcher, answers.rule_answer(KB, entry, status))
+        return [SlotSet("theme", entry.id)]
+
+
+class ActionAnswerOrganisation(Action):
+    """Tells what an organisation does and where to find it."""
+
+    def name(self) -> Text:
+        return "action_answer_organisation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        mentions = _entity_values(tracker, "organisation") + [tracker.latest_message.get("text") or ""]
+        organisation = next(filter(None, (KB.organisation_in_text(m) for m in mentions)), None)
+        send(dispatcher, answers.organisation_answer(KB, organisation))
+        return []
+
+
+class ActionListCapabilities(Action):
+    """Lists the themes the assistant can answer."""
+
+    def name(self) -> Text:
+        return "action_list_capabilities"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        send(dispatcher, answers.capabilities(KB))
+        return []

@@ -1,0 +1,101 @@
+"""Composing the bot's replies from knowledge-base entries. Pure functions, no Rasa."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+from urllib.parse import urlparse
+
+from actions.knowledge import KnowledgeBase, Organisation, RuleEntry
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+    metadata: Dict[str, object] = field(default_factory=dict)
+
+
+def dutch_date(kb: KnowledgeBase, day: dt.date) -> str:
+    months = kb.phrases["months"]
+    return "%d %s %d" % (day.day, months[day.month - 1], day.year)
+
+
+def link(label: str, url: str) -> str:
+    return "[%s](%s)" % (label, url)
+
+
+def organisation_link(org: Organisation) -> str:
+    return link(org.abbreviation, org.website)
+
+
+def _site(url: str) -> str:
+    host = urlparse(url).netloc
+    return host[4:] if host.startswith("www.") else host
+
+
+def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> Reply:
+    """The full answer for an entry: text for the status, caveats, contacts and source line."""
+    parts = ["**%s**" % entry.title]
+    if entry.depends_on_status:
+        group = kb.status_group(status) or kb.status_group("other")
+        parts.append(kb.phrase("answer_for_status").format(status=group.label.lower()))
+    parts.append(entry.answer_for(status))
+    first_org = kb.organisations[entry.organisations[0]]
+    if entry.state == "unclear":
+        parts.append(kb.phrase("unclear").format(organisation=first_org.abbreviation))
+    if entry.pending:
+        parts.append("%s: %s" % (kb.phrase("pending"), entry.pending))
+    contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
+    parts.append("%s: %s" % (kb.phrase("contact"), contacts))
+    sources = " · ".join(link(_site(s.url), s.url) for s in entry.sources)
+    parts.append(
+        "%s: %s (%s)" % (kb.phrase("source"), sources, kb.phrase("checked").format(date=dutch_date(kb, entry.checked)))
+    )
+    if entry.depends_on_status:
+        parts.append(kb.phrase("correct_status_hint"))
+    metadata = {
+        "rule_id": entry.id,
+        "status": status if entry.depends_on_status else None,
+        "state": entry.state,
+        "checked": entry.checked.isoformat(),
+        "sources": [s.url for s in entry.sources],
+    }
+    return Reply(text="\n\n".join(parts), metadata=metadata)
+
+
+def status_buttons(kb: KnowledgeBase) -> List[Dict[str, str]]:
+    return [
+        {"title": g.button, "payload": "/inform_status%s" % json.dumps({"status": g.id})}
+        for g in kb.status_groups
+    ]
+
+
+def ask_status(kb: KnowledgeBase, entry: RuleEntry) -> Reply:
+    return Reply(
+        text="**%s**\n\n%s" % (entry.title, kb.phrase("ask_status")),
+        buttons=status_buttons(kb),
+        metadata={"rule_id": entry.id, "asks": "status"},
+    )
+
+
+def status_noted(kb: KnowledgeBase, status: str) -> Reply:
+    group = kb.status_group(status)
+    return Reply(text=kb.phrase("status_noted").format(status=group.label.lower()))
+
+
+def capabilities(kb: KnowledgeBase) -> Reply:
+    lines = [kb.phrase("capabilities_intro")]
+    lines += ["- %s" % theme.label for theme in kb.themes]
+    lines.append(kb.phrase("capabilities_outro"))
+    return Reply(text="\n".join(lines))
+
+
+def organisation_answer(kb: KnowledgeBase, organisation_id: Optional[str]) -> Reply:
+    org = kb.organisations.get(organisation_id or "")
+    if org is None:
+        return Reply(text=kb.phrase("organisation_unknown"))
+    name = org.name if org.abbreviation == org.name else "%s (%s)" % (org.name, org.abbreviation)
+    text = "**%s**\n\n%s\n\n%s: %s" % (name, org.description, kb.phrase("organisation_website"), link(_site(org.website), org.website))
+    return Reply(text=text, metadata={"organisation_id": org.id})

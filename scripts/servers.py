@@ -1,0 +1,162 @@
+"""Starts and stops the action server and the Rasa server as child processes.
+
+Used by `make run`, the end-to-end tests, the evaluation and the benchmark, so that all of them
+run the assistant the same way: loopback addresses, ports from the caller, logs in build/logs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / "build" / "logs"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, payload: Optional[dict] = None, timeout: float = 60) -> object:
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body = response.read().decode("utf-8")
+    return json.loads(body) if body else None
+
+
+class RasaStack:
+    """The action server plus the Rasa server (REST + socket.io), on loopback."""
+
+    def __init__(
+        self,
+        model: Path,
+        host: str = "127.0.0.1",
+        action_port: Optional[int] = None,
+        rasa_port: Optional[int] = None,
+        tracker_db: Optional[Path] = None,
+        name: str = "rasa",
+        extra_env: Optional[Dict[str, str]] = None,
+        enable_api: bool = False,
+    ):
+        self.model = Path(model)
+        self.host = host
+        self.action_port = action_port or free_port(host)
+        self.rasa_port = rasa_port or free_port(host)
+        self.tracker_db = Path(tracker_db or ROOT / ".rasa" / "tracker.db")
+        self.name = name
+        self.extra_env = extra_env or {}
+        self.enable_api = enable_api
+        self.processes: List[subprocess.Popen] = []
+
+    @property
+    def url(self) -> str:
+        return "http://%s:%d" % (self.host, self.rasa_port)
+
+    @property
+    def action_url(self) -> str:
+        return "http://%s:%d" % (self.host, self.action_port)
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            ACTION_ENDPOINT=self.action_url + "/webhook",
+            TRACKER_DB=str(self.tracker_db),
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONWARNINGS="ignore",
+            SANIC_WORKERS="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, label: str, args: List[str]) -> subprocess.Popen:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / ("%s-%s.log" % (self.name, label)), "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa"] + args,
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def log_tail(self, label: str, lines: int = 30) -> str:
+        path = LOG_DIR / ("%s-%s.log" % (self.name, label))
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def start_actions(self, timeout: float = 120) -> None:
+        process = self._spawn("actions", ["run", "actions", "--actions", "actions", "--port", str(self.action_port)])
+        self._wait(process, "actions", self.action_url + "/health", timeout)
+
+    def start_rasa(self, timeout: float = 300) -> None:
+        self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        args = [
+            "run", "--model", str(self.model), "--interface", self.host, "--port", str(self.rasa_port),
+            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "http://%s" % self.host,
+        ]
+        if self.enable_api:
+            args.append("--enable-api")
+        process = self._spawn("server", args)
+        self._wait(process, "server", self.url + "/", timeout)
+
+    def start(self) -> "RasaStack":
+        try:
+            self.start_actions()
+            self.start_rasa()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait(self, process: subprocess.Popen, label: str, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("the %s process stopped (exit %s):\n%s" % (label, process.returncode, self.log_tail(label)))
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError("the %s process did not answer on %s within %.0f s:\n%s" % (label, url, timeout, self.log_tail(label)))
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes = []
+
+    def say(self, sender: str, message: str, timeout: float = 60) -> List[dict]:
+        """Sends one message over the REST webhook and returns the bot's messages."""
+        return http_json(self.url + "/webhooks/rest/webhook", {"sender": sender, "message": message}, timeout) or []
+
+    def __enter__(self) -> "RasaStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def reply_text(messages: List[dict]) -> str:
+    """All bot texts plus button titles, one per line: what a person sees."""
+    lines = []
+    for message in messages:
+        if message.get("text"):
+            lines.append(message["text"])
+        lines += [b.get("title", "") for b in message.get("buttons") or []]
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""Trains the Rasa model only when its inputs changed (fingerprint), else reuses the stored one.
+
+The fingerprint covers the config, domain, training data, knowledge base, the built spaCy
+pipeline's meta (which records its base: nl_core_news_sm or the project's own pipeline) and
+the pinned package versions. The model is stored as models/<prefix>-<fingerprint>.tar.gz.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ["domain.yml", "data", "knowledge", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
+KEEP_MODELS = 3
+
+
+def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in [config] + INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes() if file.exists() else b"<missing>")
+    return digest.hexdigest()[:12]
+
+
+def model_path(config: str = "config.yml", prefix: str = "regelhulp", root: Path = ROOT) -> Path:
+    return root / "models" / ("%s-%s.tar.gz" % (prefix, fingerprint(config, root)))
+
+
+def rasa_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    return env
+
+
+def _prune(prefix: str, keep: Path) -> None:
+    models = sorted((ROOT / "models").glob(prefix + "-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [m for m in models if m != keep][KEEP_MODELS - 1:]:
+        old.unlink()
+
+
+def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
+    target = model_path(config, prefix)
+    if target.exists():
+        print("Model up to date, reusing %s" % target.relative_to(ROOT))
+        return target
+    print("Training %s with %s (the inputs changed) ..." % (target.name, config), flush=True)
+    started = time.monotonic()
+    command = [
+        sys.executable, "-m", "rasa", "train", "--config", config, "--out", "models",
+        "--fixed-model-name", target.name[: -len(".tar.gz")],
+    ]
+    subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True)
+    print("Trained %s in %.0f s (%.1f MB)" % (target.name, time.monotonic() - started, target.stat().st_size / 1e6))
+    _prune(prefix, target)
+    return target
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config.yml")
+    parser.add_argument("--prefix", default="regelhulp")
+    parser.add_argument("--print-path", action="store_true", help="only print the model path for the current inputs")
+    args = parser.parse_args(argv)
+    if args.print_path:
+        print(model_path(args.config, args.prefix))
+        return 0
+    train(args.config, args.prefix)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

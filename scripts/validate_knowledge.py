@@ -1,0 +1,98 @@
+"""Validates the knowledge base and its consistency with the Rasa training data.
+
+Fails (exit 1) when the knowledge base does not load (schema, sources, dates, organisations,
+answer length) or when the knowledge base and the Rasa data disagree:
+- every rule entry's intent is in domain.yml, has at least MIN_EXAMPLES NLU examples,
+  and a rule in data/rules that answers it with action_answer_rule;
+- every intent that a rule answers with action_answer_rule has an entry (inform_status excepted);
+- every intent in domain.yml has at least MIN_EXAMPLES NLU examples.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Set
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a file: make `actions` importable
+    sys.path.insert(0, str(ROOT))
+
+from actions.knowledge import KnowledgeError, load  # noqa: E402
+ANSWER_ACTION = "action_answer_rule"
+MIN_EXAMPLES = 25
+NOT_RULE_INTENTS = {"inform_status"}
+
+
+def _yaml_files(folder: Path) -> List[Path]:
+    return sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
+
+
+def nlu_example_counts(root: Path = ROOT) -> Counter:
+    counts: Counter = Counter()
+    for path in _yaml_files(root / "data" / "nlu"):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []) or []:
+            if "intent" in item:
+                lines = str(item.get("examples", "")).splitlines()
+                counts[item["intent"]] += sum(1 for line in lines if line.strip().startswith("- "))
+    return counts
+
+
+def intents_answered_by_rules(root: Path = ROOT) -> Set[str]:
+    """Intents that some rule or story answers directly with action_answer_rule."""
+    answered = set()
+    for folder, key in ((root / "data" / "rules", "rules"), (root / "data" / "stories", "stories")):
+        for path in _yaml_files(folder):
+            for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(key, []) or []:
+                steps = block.get("steps", [])
+                for step, following in zip(steps, steps[1:]):
+                    if "intent" in step and following.get("action") == ANSWER_ACTION:
+                        answered.add(step["intent"])
+    return answered
+
+
+def domain_intents(root: Path = ROOT) -> Set[str]:
+    domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
+    return {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])}
+
+
+def problems(root: Path = ROOT) -> List[str]:
+    try:
+        kb = load(root / "knowledge")
+    except KnowledgeError as error:
+        return error.problems
+    found: List[str] = []
+    counts = nlu_example_counts(root)
+    in_domain = domain_intents(root)
+    answered = intents_answered_by_rules(root)
+    for entry in kb.rules:
+        where = "%s: entry '%s': intent '%s'" % (entry.file, entry.id, entry.intent)
+        if entry.intent not in in_domain:
+            found.append("%s is not listed in domain.yml" % where)
+        if entry.intent not in answered:
+            found.append("%s has no rule in data/rules that answers it with %s" % (where, ANSWER_ACTION))
+    entry_intents = {e.intent for e in kb.rules}
+    for intent in sorted(answered - entry_intents - NOT_RULE_INTENTS):
+        found.append("intent '%s' is answered by %s but has no knowledge-base entry" % (intent, ANSWER_ACTION))
+    for intent in sorted(in_domain):
+        if counts[intent] < MIN_EXAMPLES:
+            found.append("intent '%s' has %d NLU examples; at least %d are needed" % (intent, counts[intent], MIN_EXAMPLES))
+    return found
+
+
+def main() -> int:
+    found = problems()
+    if found:
+        print("Knowledge base check FAILED (%d problem(s)):" % len(found))
+        for problem in found:
+            print("- " + problem)
+        return 1
+    kb = load(ROOT / "knowledge")
+    print("Knowledge base OK: %d rules, %d organisations, %d themes." % (len(kb.rules), len(kb.organisations), len(kb.themes)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Shared fixtures. The Rasa model is trained at most once per test run (scripts/train.py
+reuses it by fingerprint; `make test` trains it before pytest starts)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def kb():
+    from actions.knowledge import load
+
+    return load()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    from scripts.train import train
+
+    return train()
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path) -> Path:
+    """A writable copy of the knowledge base, to break in a test."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model, tmp_path_factory):
+    """The real action server and Rasa server on free loopback ports, shared by the slow tests."""
+    from scripts.servers import RasaStack
+
+    with RasaStack(trained_model, tracker_db=tmp_path_factory.mktemp("tracker") / "tracker.db", name="test") as running:
+        yield running

@@ -1,0 +1,108 @@
+"""The custom actions, run directly against rasa-sdk trackers (no servers)."""
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswerOrganisation, ActionAnswerRule, ActionListCapabilities, ValidateSlotMappings
+
+DOMAIN = {"slots": {"status": {"mappings": [{"type": "custom"}]}, "theme": {"mappings": [{"type": "custom"}]}}}
+
+
+def tracker(intent, text="", status=None, theme=None, entities=()):
+    return Tracker(
+        sender_id="test",
+        slots={"status": status, "theme": theme},
+        latest_message={"intent": {"name": intent, "confidence": 0.99}, "entities": list(entities), "text": text},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action, track):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
+    return dispatcher.messages, events
+
+
+def test_asks_status_with_buttons_when_unknown():
+    messages, events = run(ActionAnswerRule(), tracker("ask_paid_work", "Mag hij bij ons werken?"))
+    assert [b["title"] for b in messages[0]["buttons"]] == [
+        "Asielzoeker (nog in de procedure)",
+        "Statushouder (heeft een verblijfsvergunning)",
+        "Uit Oekraïne (tijdelijke bescherming)",
+        "Anders / weet ik niet",
+    ]
+    assert messages[0]["buttons"][0]["payload"] == '/inform_status{"status": "asylum_seeker"}'
+    assert events == [SlotSet("theme", "paid_work")]
+
+
+def test_answers_for_asylum_seeker_with_source_and_checked_date():
+    messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker"))
+    text = messages[0]["text"]
+    assert re.search(r"tewerkstellingsvergunning|TWV", text) and "UWV" in text
+    assert re.search(r"6 maanden|zes maanden", text)
+    assert re.search(r"Bron: \[[^\]]+\]\(https://[^)]+\)", text)
+    assert re.search(r"laatst gecontroleerd op \d{1,2} \w+ 20\d\d", text)
+    assert messages[0]["rule_id"] == "paid_work" and messages[0]["status"] == "asylum_seeker"
+
+
+def test_status_holder_needs_no_permit():
+    messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="status_holder"))
+    assert re.search(r"geen werkvergunning nodig|TWV niet vereist", messages[0]["text"])
+
+
+def test_inform_status_answers_the_pending_theme():
+    messages, events = run(ActionAnswerRule(), tracker("inform_status", status="ukrainian", theme="paid_work"))
+    assert "UWV" in messages[0]["text"] and re.search(r"2 werkdagen|twee werkdagen", messages[0]["text"])
+    assert events == [SlotSet("theme", "paid_work")]
+
+
+def test_inform_status_without_theme_acknowledges():
+    messages, events = run(ActionAnswerRule(), tracker("inform_status", status="status_holder"))
+    assert "statushouder" in messages[0]["text"].lower() and events == []
+
+
+def test_status_independent_entry_ignores_status():
+    messages, _ = run(ActionAnswerRule(), tracker("ask_discrimination"))
+    assert "buttons" not in messages[0] or not messages[0]["buttons"]
+    assert "Bron:" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "entities,text,expected",
+    [
+        ([{"entity": "status", "value": "status_holder"}], "/inform_status", "status_holder"),  # button payload
+        ([{"entity": "status", "value": "azc-bewoner"}], "Mag een azc-bewoner werken?", "asylum_seeker"),
+        ([], "het gaat om een oekraiense man", "ukrainian"),  # no entity: read the text
+        ([], "nee, hij heeft al een verblijfsvergunning", "status_holder"),
+        ([], "Hoe vraag ik een TWV aan?", None),
+    ],
+)
+def test_status_slot_is_normalised(entities, text, expected):
+    result = asyncio.run(ValidateSlotMappings().extract_status(CollectingDispatcher(), tracker("x", text, entities=entities), DOMAIN))
+    assert result == ({"status": expected} if expected else {})
+
+
+def test_organisation_answer_has_description_and_website():
+    messages, _ = run(ActionAnswerOrganisation(), tracker("ask_organisation", "Wat doet het UAF?", entities=[{"entity": "organisation", "value": "UAF"}]))
+    assert "uaf.nl" in messages[0]["text"]
+
+
+def test_unknown_organisation_asks_which():
+    messages, _ = run(ActionAnswerOrganisation(), tracker("ask_organisation", "Wat doet die organisatie?"))
+    assert "Welke organisatie" in messages[0]["text"]
+
+
+def test_capabilities_list_every_theme(kb):
+    messages, _ = run(ActionListCapabilities(), tracker("ask_capabilities"))
+    for theme in kb.themes:
+        assert theme.label in messages[0]["text"]

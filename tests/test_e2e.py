@@ -1,0 +1,84 @@
+"""End to end: the real action server and Rasa server on free loopback ports, over REST."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from scripts.servers import RasaStack, free_port, reply_text
+from scripts.train import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def talk(stack, *messages):
+    sender = "test-%s" % uuid.uuid4().hex[:8]
+    replies = [reply_text(stack.say(sender, message)) for message in messages]
+    return replies
+
+
+def test_employer_question_about_asylum_seeker_gets_twv_answer_with_source(stack):
+    (reply,) = talk(stack, "Mag een asielzoeker bij mij komen werken?")
+    assert re.search(r"tewerkstellingsvergunning|TWV", reply) and "UWV" in reply
+    assert re.search(r"6 maanden|zes maanden", reply)
+    assert re.search(r"\(https://[^)]*uwv\.nl[^)]*\)", reply)
+    assert "laatst gecontroleerd" in reply
+
+
+def test_same_question_about_status_holder_needs_no_permit(stack):
+    (reply,) = talk(stack, "Mag een statushouder bij mij komen werken?")
+    assert re.search(r"geen werkvergunning nodig|TWV niet vereist", reply)
+    assert not re.search(r"na 6 maanden", reply)
+
+
+def test_status_is_asked_remembered_and_corrected(stack):
+    asked, answered, follow_up, corrected = talk(
+        stack,
+        "mag hij bij ons komen werken?",
+        "hij zit nog in de asielprocedure",
+        "en mag hij ook studeren?",
+        "nee, hij heeft al een verblijfsvergunning",
+    )
+    assert "Asielzoeker (nog in de procedure)" in asked and "Statushouder (heeft een verblijfsvergunning)" in asked
+    assert re.search(r"TWV|tewerkstellingsvergunning", answered)
+    assert "asielzoeker" in follow_up.lower() and re.search(r"mbo|hbo|studeren", follow_up)
+    assert "statushouder" in corrected.lower() and "studiefinanciering" in corrected.lower()
+
+
+def test_status_button_payload(stack):
+    sender = "test-%s" % uuid.uuid4().hex[:8]
+    stack.say(sender, "Mag ze vrijwilligerswerk doen?")
+    reply = reply_text(stack.say(sender, '/inform_status{"status": "asylum_seeker"}'))
+    assert "vrijwilligersverklaring" in reply.lower()
+
+
+def test_greeting_capabilities_and_out_of_scope(stack):
+    greet, capabilities, out_of_scope = talk(stack, "Hallo!", "wat kun je?", "Wat voor weer wordt het morgen in Utrecht?")
+    assert "Regelhulp" in greet
+    assert "Vrijwilligerswerk" in capabilities
+    assert "niet mee helpen" in out_of_scope and not re.search(r"TWV|tewerkstellingsvergunning", out_of_scope)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "x" * 100_000, "<script>alert(1)</script><img src=x onerror=alert(1)>", "🙂🙂🙂", "a\u0000b"],
+    ids=["empty", "spaces", "100kB", "html", "emoji", "nul"],
+)
+def test_bad_input_gets_a_polite_answer(stack, message):
+    sender = "test-%s" % uuid.uuid4().hex[:8]
+    replies = stack.say(sender, message)
+    assert all("<script>" not in (m.get("text") or "") for m in replies)
+    # the conversation still works afterwards
+    assert re.search(r"Regelhulp", reply_text(stack.say(sender, "hallo")))
+
+
+def test_broken_knowledge_base_stops_the_action_server(knowledge_copy):
+    (knowledge_copy / "rules" / "work.yml").write_text("entries: [ {id: broken")
+    port = free_port()
+    stack = RasaStack(ROOT / "models" / "unused.tar.gz", action_port=port, name="broken-kb",
+                      extra_env={"REGELHULP_KNOWLEDGE": str(knowledge_copy)})
+    with pytest.raises(RuntimeError) as error:
+        stack.start_actions(timeout=60)
+    stack.stop()
+    assert "rules/work.yml: is not valid YAML" in str(error.value)

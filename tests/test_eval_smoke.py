@@ -1,0 +1,60 @@
+"""A short version of the answer-level evaluation, on the shared test servers, plus the scoring
+rules and the question-set checks of scripts/evaluate.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.evaluate import Case, QuestionSetError, load_cases, run_case, score, summarise
+
+EVAL_DIR = Path(__file__).resolve().parent / "eval"
+
+
+def case(**fields):
+    base = dict(id="c", turns=["q"], must_match=["TWV"], must_not_match=["geen vergunning"])
+    base.update(fields)
+    return Case(**base)
+
+
+def test_scoring_rules():
+    assert score(case(), "Je hebt een twv nodig").outcome == "correct"  # case-insensitive
+    assert score(case(), "Een TWV? Nee, geen vergunning nodig").outcome == "wrong"  # wrong beats correct
+    assert score(case(), "Daar weet ik niets van").outcome == "missed"
+
+
+def test_summary_counts_per_group():
+    results = [score(case(id="a", topic="x"), "TWV"), score(case(id="b", topic="y"), "nee")]
+    for result in results:
+        result.latencies = [0.1]
+    summary = summarise(results)
+    assert summary["overall"]["correct"] == 1 and summary["overall"]["missed"] == 1
+    assert summary["by"]["topic"]["x"]["correct"] == 1 and summary["by"]["topic"]["y"]["missed"] == 1
+
+
+def test_project_question_sets_are_valid():
+    assert len(load_cases(EVAL_DIR / "questions.yml")) >= 150
+    assert load_cases(EVAL_DIR / "smoke.yml")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("cases:\n  - id: a\n    question: q\n    turns: [q]\n    must_match: [x]\n", "either 'question' or 'turns'"),
+        ("cases:\n  - id: a\n    question: q\n    must_match: ['(']\n", "invalid regex"),
+        ("cases:\n  - id: a\n    question: q\n    must_match: [x]\n  - id: a\n    question: q\n    must_match: [x]\n", "used twice"),
+        ("nope: []\n", "top-level 'cases:'"),
+    ],
+)
+def test_bad_question_sets_are_rejected_with_the_case_named(tmp_path, text, message):
+    path = tmp_path / "q.yml"
+    path.write_text(text)
+    with pytest.raises(QuestionSetError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_cases(path)
+
+
+@pytest.mark.slow
+def test_smoke_cases_are_answered_correctly(stack):
+    results = [run_case(stack, c) for c in load_cases(EVAL_DIR / "smoke.yml")]
+    failing = ["%s: %s %s\n%s" % (r.case.id, r.outcome, r.failed_patterns, r.reply) for r in results if r.outcome != "correct"]
+    assert not failing, "\n\n".join(failing)

@@ -1,0 +1,136 @@
+"""The knowledge-base loader: the real knowledge base loads, and every kind of breakage is
+reported with the file, the entry and the field."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import yaml
+
+from actions.knowledge import MAX_ANSWER_WORDS, STATUS_GROUP_IDS, KnowledgeError, fold, load
+
+
+def edit_rule(folder, file, entry_id, change):
+    path = folder / "rules" / file
+    data = yaml.safe_load(path.read_text())
+    entry = next(e for e in data["entries"] if e["id"] == entry_id)
+    change(entry)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def problems_of(folder, today=None):
+    with pytest.raises(KnowledgeError) as error:
+        load(folder, today=today)
+    return error.value.problems
+
+
+def test_real_knowledge_base_loads_with_all_parts(kb):
+    assert {g.id for g in kb.status_groups} == set(STATUS_GROUP_IDS)
+    assert len(kb.organisations) >= 20
+    for intent in ("ask_paid_work", "ask_volunteering", "ask_study"):
+        entry = kb.rule_for_intent(intent)
+        assert entry is not None and entry.depends_on_status
+        assert all(s.url.startswith("https://") for s in entry.sources)
+
+
+def test_every_entry_has_source_organisation_and_checked_date(kb):
+    for entry in kb.rules:
+        assert entry.sources and entry.organisations and isinstance(entry.checked, dt.date), entry.id
+        for text in list(entry.answers.values()) + [entry.answer or ""]:
+            assert len(text.split()) <= MAX_ANSWER_WORDS, entry.id
+
+
+def test_p1_facts_per_status(kb):
+    work = kb.rule_for_intent("ask_paid_work")
+    asylum = work.answer_for("asylum_seeker")
+    assert re.search(r"TWV|tewerkstellingsvergunning", asylum) and "UWV" in asylum
+    assert re.search(r"6 maanden|zes maanden", asylum)
+    assert re.search(r"geen werkvergunning nodig|TWV niet vereist", work.answer_for("status_holder"))
+    assert re.search(r"2 werkdagen|twee werkdagen", work.answer_for("ukrainian"))
+    volunteering = kb.rule_for_intent("ask_volunteering")
+    assert re.search(r"vrijwilligersverklaring", volunteering.answer_for("asylum_seeker"))
+    assert re.search(r"studiefinanciering", kb.rule_for_intent("ask_study").answer_for("status_holder") + kb.rule_for_intent("ask_student_finance").answer_for("status_holder"))
+
+
+def test_unknown_status_gets_the_other_answer(kb):
+    work = kb.rule_for_intent("ask_paid_work")
+    assert work.answer_for(None) == work.answer_for("other")
+
+
+def test_status_and_organisation_found_in_free_text(kb):
+    assert kb.status_in_text("Mag een AZC-bewoner bij ons werken?") == "asylum_seeker"
+    assert kb.status_in_text("het gaat om een oekraiense vrouw") == "ukrainian"
+    assert kb.status_in_text("nee, hij heeft al een verblijfsvergunning") == "status_holder"
+    assert kb.status_in_text("hij is uitgeprocedeerd") == "other"
+    assert kb.status_in_text("mag hij werken?") is None
+    assert kb.organisation_in_text("Wat doet het UAF eigenlijk?") == "uaf"
+    assert kb.organisation_in_text("Ik zoek VluchtelingenWerk") == "vluchtelingenwerk"
+
+
+def test_fold_strips_accents_and_case():
+    assert fold("Oekraïense") == "oekraiense"
+
+
+def test_malformed_yaml_names_file_and_line(knowledge_copy):
+    (knowledge_copy / "rules" / "work.yml").write_text("entries:\n  - id: x\n    title: [unclosed\n")
+    problems = problems_of(knowledge_copy)
+    assert any(p.startswith("rules/work.yml: is not valid YAML at line") for p in problems), problems
+
+
+def test_missing_source_is_named_by_file_entry_and_field(knowledge_copy):
+    edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.pop("sources"))
+    assert "rules/work.yml: entry 'paid_work': field 'sources': must list at least one source" in problems_of(knowledge_copy)
+
+
+def test_http_source_and_unknown_organisation_are_rejected(knowledge_copy):
+    def change(entry):
+        entry["sources"][0]["url"] = "http://example.org/page"
+        entry["organisations"] = ["uwv", "no_such_org"]
+
+    edit_rule(knowledge_copy, "work.yml", "paid_work", change)
+    problems = problems_of(knowledge_copy)
+    assert "rules/work.yml: entry 'paid_work': field 'sources[1].url': must be an https URL" in problems
+    assert "rules/work.yml: entry 'paid_work': field 'organisations': unknown organisation 'no_such_org'" in problems
+
+
+def test_missing_or_future_checked_date(knowledge_copy):
+    edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.pop("checked"))
+    edit_rule(knowledge_copy, "volunteering.yml", "volunteering", lambda e: e.update(checked="2099-01-01"))
+    problems = problems_of(knowledge_copy)
+    assert "rules/work.yml: entry 'paid_work': field 'checked': must be a date like 2026-11-22" in problems
+    assert any(p.startswith("rules/volunteering.yml: entry 'volunteering': field 'checked': lies in the future") for p in problems)
+
+
+def test_missing_status_answer_and_too_long_answer(knowledge_copy):
+    def change(entry):
+        entry["answers"].pop("ukrainian")
+        entry["answers"]["status_holder"] = "woord " * (MAX_ANSWER_WORDS + 1)
+
+    edit_rule(knowledge_copy, "work.yml", "paid_work", change)
+    problems = problems_of(knowledge_copy)
+    assert "rules/work.yml: entry 'paid_work': field 'answers.ukrainian': is missing" in problems
+    assert any("field 'answers.status_holder': has %d words" % (MAX_ANSWER_WORDS + 1) in p for p in problems)
+
+
+def test_duplicate_intent_across_files(knowledge_copy):
+    edit_rule(knowledge_copy, "volunteering.yml", "volunteering", lambda e: e.update(intent="ask_paid_work"))
+    problems = problems_of(knowledge_copy)
+    assert any("field 'intent': 'ask_paid_work' is also answered by entry" in p for p in problems), problems
+
+
+def test_pending_change_needs_a_description(knowledge_copy):
+    edit_rule(knowledge_copy, "volunteering.yml", "volunteering", lambda e: (e.update(state="pending_change"), e.pop("pending", None)))
+    assert "rules/volunteering.yml: entry 'volunteering': field 'pending': an entry with state pending_change must describe the change" in problems_of(knowledge_copy)
+
+
+def test_missing_file_is_reported(knowledge_copy):
+    (knowledge_copy / "organisations.yml").unlink()
+    assert "organisations.yml: file is missing" in problems_of(knowledge_copy)
+
+
+def test_all_problems_are_reported_at_once(knowledge_copy):
+    edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.pop("sources"))
+    edit_rule(knowledge_copy, "study.yml", "study", lambda e: e.pop("title"))
+    message = str(pytest.raises(KnowledgeError, load, knowledge_copy).value)
+    assert "entry 'paid_work'" in message and "entry 'study'" in message
