@@ -4,12 +4,11 @@ PY := .venv/bin/python
 
 export RASA_HOST ?= 127.0.0.1
 export RASA_PORT ?= 5005
-export ACTION_HOST ?= 127.0.0.1
 export ACTION_PORT ?= 5055
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report bench clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report bench tune-fallback clean
 
 QUESTIONS ?= tests/eval/questions.yml
 
@@ -40,6 +39,9 @@ eval: train
 
 nlu-report: pipeline validate
 	@$(PY) -m scripts.nlu_report
+
+tune-fallback: train
+	@$(PY) -m scripts.tune_fallback
 
 bench: pipeline validate
 	@$(PY) -m scripts.bench

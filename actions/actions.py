@@ -44,11 +44,12 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_status(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        for value in _entity_values(tracker, "status"):
-            status = value if KB.status_group(value) else KB.status_in_text(value)
-            if status:
-                return {"status": status}
-        status = KB.status_in_text(tracker.latest_message.get("text") or "")
+        # A button payload carries the status id itself.
+        ids = [v for v in _entity_values(tracker, "status") if KB.status_group(v)]
+        # Otherwise the longest status phrase in the message wins ("in het azc, maar met een
+        # verblijfsvergunning" is a status holder); entity values are tried when the text has none.
+        candidates = [tracker.latest_message.get("text") or ""] + _entity_values(tracker, "status")
+        status = ids[0] if ids else next(filter(None, (KB.status_in_text(c) for c in candidates)), None)
         return {"status": status} if status else {}
 
 
@@ -101,4 +102,17 @@ class ActionListCapabilities(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         send(dispatcher, answers.capabilities(KB))
+        return []
+
+
+class ActionAskWhichTopic(Action):
+    """First stage of the two-stage fallback: offers the two most likely topics as buttons."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        send(dispatcher, answers.did_you_mean(KB, tracker.latest_message.get("intent_ranking") or []))
         return []

@@ -35,16 +35,11 @@ def _site(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> Reply:
-    """The full answer for an entry: text for the status, caveats, contacts and source line."""
-    parts = ["**%s**" % entry.title]
-    if entry.depends_on_status:
-        group = kb.status_group(status) or kb.status_group("other")
-        parts.append(kb.phrase("answer_for_status").format(status=group.label.lower()))
-    parts.append(entry.answer_for(status))
-    first_org = kb.organisations[entry.organisations[0]]
+def _footer(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
+    """Caveats, organisations to contact and the source line with the checked date."""
+    parts = []
     if entry.state == "unclear":
-        parts.append(kb.phrase("unclear").format(organisation=first_org.abbreviation))
+        parts.append(kb.phrase("unclear").format(organisation=kb.organisations[entry.organisations[0]].abbreviation))
     if entry.pending:
         parts.append("%s: %s" % (kb.phrase("pending"), entry.pending))
     contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
@@ -53,16 +48,30 @@ def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> R
     parts.append(
         "%s: %s (%s)" % (kb.phrase("source"), sources, kb.phrase("checked").format(date=dutch_date(kb, entry.checked)))
     )
-    if entry.depends_on_status:
-        parts.append(kb.phrase("correct_status_hint"))
-    metadata = {
+    return parts
+
+
+def _metadata(entry: RuleEntry, status: Optional[str]) -> Dict[str, object]:
+    return {
         "rule_id": entry.id,
         "status": status if entry.depends_on_status else None,
         "state": entry.state,
         "checked": entry.checked.isoformat(),
         "sources": [s.url for s in entry.sources],
     }
-    return Reply(text="\n\n".join(parts), metadata=metadata)
+
+
+def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> Reply:
+    """The full answer for an entry and a status: text, caveats, contacts and source line."""
+    parts = ["**%s**" % entry.title]
+    if entry.depends_on_status:
+        group = kb.status_group(status) or kb.status_group("other")
+        parts.append(kb.phrase("answer_for_status").format(status=group.label.lower()))
+    parts.append(entry.answer_for(status))
+    parts += _footer(kb, entry)
+    if entry.depends_on_status:
+        parts.append(kb.phrase("correct_status_hint"))
+    return Reply(text="\n\n".join(parts), metadata=_metadata(entry, status))
 
 
 def status_buttons(kb: KnowledgeBase) -> List[Dict[str, str]]:
@@ -73,11 +82,16 @@ def status_buttons(kb: KnowledgeBase) -> List[Dict[str, str]]:
 
 
 def ask_status(kb: KnowledgeBase, entry: RuleEntry) -> Reply:
-    return Reply(
-        text="**%s**\n\n%s" % (entry.title, kb.phrase("ask_status")),
-        buttons=status_buttons(kb),
-        metadata={"rule_id": entry.id, "asks": "status"},
-    )
+    """The status question; an entry with a shared answer gives that part first."""
+    if not entry.answer:
+        return Reply(
+            text="**%s**\n\n%s" % (entry.title, kb.phrase("ask_status")),
+            buttons=status_buttons(kb),
+            metadata={"rule_id": entry.id, "asks": "status"},
+        )
+    parts = ["**%s**" % entry.title, entry.answer] + _footer(kb, entry) + [kb.phrase("ask_status_for_rest")]
+    metadata = dict(_metadata(entry, None), asks="status")
+    return Reply(text="\n\n".join(parts), buttons=status_buttons(kb), metadata=metadata)
 
 
 def status_noted(kb: KnowledgeBase, status: str) -> Reply:
@@ -99,3 +113,19 @@ def organisation_answer(kb: KnowledgeBase, organisation_id: Optional[str]) -> Re
     name = org.name if org.abbreviation == org.name else "%s (%s)" % (org.name, org.abbreviation)
     text = "**%s**\n\n%s\n\n%s: %s" % (name, org.description, kb.phrase("organisation_website"), link(_site(org.website), org.website))
     return Reply(text=text, metadata={"organisation_id": org.id})
+
+
+def intent_label(kb: KnowledgeBase, intent: str) -> str:
+    entry = kb.rule_for_intent(intent)
+    return entry.title if entry else str(kb.phrases["intent_labels"].get(intent, intent))
+
+
+def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: int = 2) -> Reply:
+    """The first stage of the fallback: the most likely topics as buttons, plus 'something else'."""
+    skip = {"nlu_fallback", "out_of_scope", "affirm", "deny"}
+    intents = [str(r["name"]) for r in ranking if r.get("name") not in skip][:options]
+    if not intents:
+        return Reply(text=kb.phrase("rephrase_short"), metadata={"asks": "rephrase"})
+    buttons = [{"title": intent_label(kb, i), "payload": "/" + i} for i in intents]
+    buttons.append({"title": kb.phrase("something_else"), "payload": "/out_of_scope"})
+    return Reply(text=kb.phrase("did_you_mean"), buttons=buttons, metadata={"asks": "intent", "options": intents})

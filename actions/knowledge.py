@@ -21,6 +21,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 STATUS_GROUP_IDS = ("asylum_seeker", "status_holder", "ukrainian", "other")
 RULE_STATES = ("in_force", "pending_change", "unclear")
 MAX_ANSWER_WORDS = 120
+MAX_COMBINED_WORDS = 170  # shared answer + one status-specific answer
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -84,10 +85,11 @@ class RuleEntry:
         return bool(self.answers)
 
     def answer_for(self, status: Optional[str]) -> str:
-        """The answer text for a status group; status-independent entries ignore it."""
-        if not self.depends_on_status:
-            return self.answer or ""
-        return self.answers.get(status or "other") or self.answers["other"]
+        """The shared answer (if any) followed by the part for the status group."""
+        parts = [self.answer] if self.answer else []
+        if self.depends_on_status:
+            parts.append(self.answers.get(status or "other") or self.answers["other"])
+        return "\n\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -294,10 +296,8 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         problems.add(file, rid, "state", "must be one of %s" % ", ".join(RULE_STATES))
 
     answers: Dict[str, str] = {}
-    answer = None
-    if "answers" in raw and "answer" in raw:
-        problems.add(file, rid, "answers", "give either 'answers' (per status group) or 'answer', not both")
-    elif "answers" in raw:
+    answer = _text(raw, "answer", file, rid, problems, required="answers" not in raw)
+    if "answers" in raw:
         if not isinstance(raw["answers"], dict):
             problems.add(file, rid, "answers", "must map status groups to texts")
         else:
@@ -307,12 +307,14 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
                     answers[group] = text
             for extra in set(raw["answers"]) - set(STATUS_GROUP_IDS):
                 problems.add(file, rid, "answers.%s" % extra, "is not a status group")
-    else:
-        answer = _text(raw, "answer", file, rid, problems)
     for key, text in list(answers.items()) + [("answer", answer)]:
         if text and _word_count(text) > MAX_ANSWER_WORDS:
             where = "answers.%s" % key if key != "answer" else "answer"
             problems.add(file, rid, where, "has %d words; the limit is %d" % (_word_count(text), MAX_ANSWER_WORDS))
+    if answer and answers:
+        longest = max(_word_count(t) for t in answers.values()) + _word_count(answer)
+        if longest > MAX_COMBINED_WORDS:
+            problems.add(file, rid, "answers", "'answer' plus the longest status answer has %d words; the limit is %d" % (longest, MAX_COMBINED_WORDS))
     pending = _text(raw, "pending", file, rid, problems, required=False)
     if state == "pending_change" and not pending:
         problems.add(file, rid, "pending", "an entry with state pending_change must describe the change")

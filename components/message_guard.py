@@ -60,7 +60,7 @@ class LongMessageFallback(GraphComponent):
             if message.get(TOO_LONG):
                 fallback = {"name": "nlu_fallback", "confidence": 1.0}
                 message.data[INTENT] = fallback
-                message.data[INTENT_RANKING_KEY] = [fallback] + (message.get(INTENT_RANKING_KEY) or [])
+                message.data[INTENT_RANKING_KEY] = [fallback]  # a guess from a fragment is no option
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -4,11 +4,12 @@ Base: spaCy's trained `nl_core_news_sm` 3.4.x when it is installed; otherwise sp
 language class with lookup lemmas from spacy-lookups-data. Both get an entity ruler generated
 from the knowledge base (status groups and organisations with their synonyms), so entity
 extraction does not depend on which base is available. The pipeline's meta records the base
-and the knowledge-base fingerprint; the model fingerprint (scripts/train.py) includes it.
+and a fingerprint of the entity-ruler patterns; the model fingerprint (scripts/train.py) includes it.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -35,6 +36,11 @@ def ruler_patterns(kb: KnowledgeBase) -> List[Dict[str, str]]:
         for phrase in sorted({variant for s in synonyms for variant in (s.lower(), fold(s))}):
             patterns.append({"label": label, "pattern": phrase, "id": key})
     return patterns
+
+
+def patterns_fingerprint(patterns: List[Dict[str, str]]) -> str:
+    """Identifies the entity-ruler content: answer texts can change without a rebuild or retraining."""
+    return hashlib.sha256(json.dumps(patterns, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def trained_model_version(name: str = TRAINED_MODEL) -> Optional[str]:
@@ -68,10 +74,11 @@ def describe(base: str) -> str:
 
 def build(kb: KnowledgeBase, output: Path, requested_base: str = "auto", force: bool = False) -> Dict[str, str]:
     base = choose_base(requested_base)
+    patterns = ruler_patterns(kb)
     info = {
         "base": base,
         "base_version": "" if base == "blank" else (trained_model_version(base) or "unknown"),
-        "knowledge": kb.fingerprint,
+        "patterns": patterns_fingerprint(patterns),
         "builder": str(BUILDER_VERSION),
         "spacy": spacy.__version__,
     }
@@ -86,7 +93,7 @@ def build(kb: KnowledgeBase, output: Path, requested_base: str = "auto", force: 
         before="ner" if "ner" in nlp.pipe_names else None,
         config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
     )
-    ruler.add_patterns(ruler_patterns(kb))
+    ruler.add_patterns(patterns)
     nlp.meta["name"] = "regelhulp"
     nlp.meta["version"] = "1.0.%s" % BUILDER_VERSION
     nlp.meta["description"] = describe(base)

@@ -1,8 +1,8 @@
 """Trains the Rasa model only when its inputs changed (fingerprint), else reuses the stored one.
 
-The fingerprint covers the config, domain, training data, knowledge base, the built spaCy
-pipeline's meta (which records its base: nl_core_news_sm or the project's own pipeline) and
-the pinned package versions. The model is stored as models/<prefix>-<fingerprint>.tar.gz.
+The fingerprint covers the config, domain, training data, custom NLU components, the built spaCy
+pipeline's meta (which records its base, nl_core_news_sm or the project's own pipeline, and the
+entity-ruler patterns from the knowledge base) and the pinned package versions. The model is stored as models/<prefix>-<fingerprint>.tar.gz.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ["domain.yml", "data", "knowledge", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
+# The knowledge base reaches the model only through the spaCy pipeline's entity-ruler patterns
+# (recorded in its meta.json), so editing an answer text or a source does not retrain.
+INPUTS = ["domain.yml", "data", "components", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
 KEEP_MODELS = 3
 
 

@@ -41,15 +41,14 @@ def nlu_example_counts(root: Path = ROOT) -> Counter:
 
 
 def intents_answered_by_rules(root: Path = ROOT) -> Set[str]:
-    """Intents that some rule or story answers directly with action_answer_rule."""
+    """Intents that a rule (not just a story) answers directly with action_answer_rule."""
     answered = set()
-    for folder, key in ((root / "data" / "rules", "rules"), (root / "data" / "stories", "stories")):
-        for path in _yaml_files(folder):
-            for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(key, []) or []:
-                steps = block.get("steps", [])
-                for step, following in zip(steps, steps[1:]):
-                    if "intent" in step and following.get("action") == ANSWER_ACTION:
-                        answered.add(step["intent"])
+    for path in _yaml_files(root / "data" / "rules"):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []) or []:
+            steps = block.get("steps", [])
+            for step, following in zip(steps, steps[1:]):
+                if "intent" in step and following.get("action") == ANSWER_ACTION:
+                    answered.add(step["intent"])
     return answered
 
 

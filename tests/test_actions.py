@@ -106,3 +106,36 @@ def test_capabilities_list_every_theme(kb):
     messages, _ = run(ActionListCapabilities(), tracker("ask_capabilities"))
     for theme in kb.themes:
         assert theme.label in messages[0]["text"]
+
+
+def test_fallback_offers_two_topics_with_dutch_labels_and_something_else():
+    from actions.actions import ActionAskWhichTopic
+
+    track = tracker("nlu_fallback", "kan die gast bij ons beginnen")
+    track.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_paid_work", "confidence": 0.45},
+        {"name": "out_of_scope", "confidence": 0.2},
+        {"name": "ask_work_permit", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    messages, _ = run(ActionAskWhichTopic(), track)
+    buttons = messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/ask_paid_work", "/ask_work_permit", "/out_of_scope"]
+    assert buttons[0]["title"] == "Betaald werk" and buttons[-1]["title"] == "Iets anders"
+
+
+def test_fallback_without_candidates_asks_to_rephrase():
+    from actions.actions import ActionAskWhichTopic
+
+    track = tracker("nlu_fallback", "x" * 1000)
+    track.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 1.0}]
+    messages, _ = run(ActionAskWhichTopic(), track)
+    assert "kort" in messages[0]["text"] and not messages[0].get("buttons")
+
+
+def test_longest_status_phrase_wins_over_the_first_entity():
+    entities = [{"entity": "status", "value": "in het azc"}, {"entity": "status", "value": "verblijfsvergunning"}]
+    track = tracker("inform_status", "Ze woont nog in het azc maar heeft al een verblijfsvergunning", entities=entities)
+    result = asyncio.run(ValidateSlotMappings().extract_status(CollectingDispatcher(), track, DOMAIN))
+    assert result == {"status": "status_holder"}

@@ -82,3 +82,16 @@ def test_broken_knowledge_base_stops_the_action_server(knowledge_copy):
         stack.start_actions(timeout=60)
     stack.stop()
     assert "rules/work.yml: is not valid YAML" in str(error.value)
+
+
+def test_two_fallbacks_in_a_row_end_with_a_referral(stack):
+    first, second = talk(stack, "x" * 5000, "y" * 5000)
+    assert "kort" in first  # the first stage asks for a shorter question
+    assert "VluchtelingenWerk" in second and "uwv.nl" in second  # then it refers
+
+
+def test_clicking_a_suggested_topic_answers_it(stack):
+    sender = "test-%s" % uuid.uuid4().hex[:8]
+    stack.say(sender, "z" * 5000)  # start the fallback loop
+    reply = reply_text(stack.say(sender, "/ask_weeks_limit"))
+    assert "24 weken" in reply and "Bron:" in reply

@@ -1,0 +1,99 @@
+"""`make tune-fallback`: chooses the FallbackClassifier thresholds on the held-out development
+set (tests/dev/questions.yml), never on the evaluation set.
+
+For every dev question the trained model's intent ranking is taken without the fallback; for a
+grid of (threshold, ambiguity) pairs each question is then *answered right*, *answered wrong* or
+*sent to the fallback* (which asks "did you mean ...?" instead of answering). A wrong answer
+costs WRONG_COST times as much as a fallback, because a confident wrong rule is the worst outcome.
+Writes reports/fallback_tuning.md; config.yml is changed by hand from its advice.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from scripts.train import ROOT, train
+
+DEV_SET = ROOT / "tests" / "dev" / "questions.yml"
+WRONG_COST = 4
+THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(14)]
+AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15]
+
+
+def rankings(model: Path, questions: List[str]) -> List[List[Tuple[str, float]]]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(ROOT))  # the model's custom components live in this project
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> List[List[Tuple[str, float]]]:
+        result = []
+        for text in questions:
+            parsed = await agent.parse_message(text)
+            ranking = [(r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+            result.append(ranking)
+        return result
+
+    return asyncio.run(parse_all())
+
+
+def outcome(ranking: List[Tuple[str, float]], expected: str, threshold: float, ambiguity: float) -> str:
+    top, confidence = ranking[0]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    if confidence < threshold or confidence - second < ambiguity:
+        return "fallback"
+    return "right" if top == expected else "wrong"
+
+
+def sweep(results: List[List[Tuple[str, float]]], expected: List[str]) -> List[Dict[str, float]]:
+    rows = []
+    for threshold in THRESHOLDS:
+        for ambiguity in AMBIGUITIES:
+            counts = {"right": 0, "wrong": 0, "fallback": 0}
+            for ranking, intent in zip(results, expected):
+                counts[outcome(ranking, intent, threshold, ambiguity)] += 1
+            rows.append(dict(threshold=threshold, ambiguity=ambiguity, cost=counts["fallback"] + WRONG_COST * counts["wrong"], **counts))
+    return sorted(rows, key=lambda r: (r["cost"], -r["threshold"]))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=DEV_SET)
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    cases = yaml.safe_load(args.dev.read_text(encoding="utf-8"))["cases"]
+    questions = [c["question"] if "question" in c else c["turns"][-1] for c in cases]
+    expected = [c["expected_intent"] for c in cases]
+    model = train()
+    results = rankings(model, questions)
+    rows = sweep(results, expected)
+    current = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    fallback = next(c for c in current if c["name"] == "FallbackClassifier")
+    lines = [
+        "# Fallback threshold tuning", "",
+        "Development set: `%s` (%d questions, not used for training or evaluation). Cost = fallbacks + %d × wrong answers." % (
+            args.dev.relative_to(ROOT), len(cases), WRONG_COST),
+        "Current config: threshold %s, ambiguity_threshold %s." % (fallback["threshold"], fallback["ambiguity_threshold"]), "",
+        "| threshold | ambiguity | right | wrong | fallback | cost |", "|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += ["| %.2f | %.2f | %d | %d | %d | %d |" % (r["threshold"], r["ambiguity"], r["right"], r["wrong"], r["fallback"], r["cost"]) for r in rows[:15]]
+    wrong = [(q, e, r[0]) for q, e, r in zip(questions, expected, results) if r[0][0] != e]
+    lines += ["", "## Top intent differs from the expected one (%d)" % len(wrong), "", "| question | expected | predicted |", "|---|---|---|"]
+    lines += ["| %s | %s | %s (%.2f) |" % (q.replace("|", "/")[:100], e, p[0], p[1]) for q, e, p in wrong]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fallback_tuning.md").write_text("\n".join(lines) + "\n")
+    best = rows[0]
+    print("best: threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d (reports/fallback_tuning.md)" % (
+        best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Composing replies: a shared answer is given before the status question; per-status parts after."""
+from __future__ import annotations
+
+import yaml
+
+from actions import answers
+from actions.knowledge import load
+
+
+def with_shared_answer(folder):
+    path = folder / "rules" / "work.yml"
+    data = yaml.safe_load(path.read_text())
+    entry = next(e for e in data["entries"] if e["id"] == "paid_work")
+    entry["answer"] = "Iedereen die werkt, krijgt minstens het minimumloon."
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return load(folder)
+
+
+def test_shared_answer_comes_first_then_the_status_question(knowledge_copy):
+    kb = with_shared_answer(knowledge_copy)
+    entry = kb.rule("paid_work")
+    reply = answers.ask_status(kb, entry)
+    assert "minimumloon" in reply.text and "Bron:" in reply.text
+    assert len(reply.buttons) == 4 and reply.metadata["asks"] == "status"
+
+
+def test_known_status_gets_shared_and_specific_parts(knowledge_copy):
+    kb = with_shared_answer(knowledge_copy)
+    text = answers.rule_answer(kb, kb.rule("paid_work"), "status_holder").text
+    assert text.index("minimumloon") < text.index("TWV niet vereist")
+
+
+def test_status_only_entry_asks_without_stating_a_rule(kb):
+    entry = next(e for e in kb.rules if e.depends_on_status and not e.answer)
+    reply = answers.ask_status(kb, entry)
+    assert "Bron:" not in reply.text and len(reply.buttons) == 4
+
+
+def test_answer_names_status_source_date_and_contacts(kb):
+    text = answers.rule_answer(kb, kb.rule("volunteering"), "asylum_seeker").text
+    assert "asielzoeker in de procedure" in text
+    assert "Hier kun je terecht: [UWV](https://" in text or "Hier kun je terecht: [" in text
+    assert "laatst gecontroleerd op" in text
+
+
+def test_unclear_and_pending_entries_say_so(kb):
+    unclear = next(e for e in kb.rules if e.state == "unclear")
+    assert "niet eens" in answers.rule_answer(kb, unclear, "ukrainian").text
+    pending = next(e for e in kb.rules if e.pending)
+    assert "gepland maar nog geen wet" in answers.rule_answer(kb, pending, "asylum_seeker").text
