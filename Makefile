@@ -5,6 +5,7 @@ PY := .venv/bin/python
 export RASA_HOST ?= 127.0.0.1
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
+export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -14,6 +15,7 @@ QUESTIONS ?= tests/eval/questions.yml
 
 setup:
 	@bash scripts/setup_venv.sh
+	@bash scripts/setup_web.sh
 
 pipeline: setup
 	@$(PY) -m scripts.build_spacy_pipeline
@@ -26,6 +28,7 @@ train: pipeline validate
 	@$(PY) -m scripts.train
 
 test: train
+	@bash scripts/setup_browser.sh
 	@$(PY) -m pytest tests
 
 run: train

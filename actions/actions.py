@@ -116,3 +116,18 @@ class ActionAskWhichTopic(Action):
     ) -> List[EventType]:
         send(dispatcher, answers.did_you_mean(KB, tracker.latest_message.get("intent_ranking") or []))
         return []
+
+
+class ActionStoreFeedback(Action):
+    """Feedback on an answer. From the widget's buttons it is stored silently (the user event keeps
+    feedback_value and feedback_rule in the tracker); typed feedback gets a short reply."""
+
+    def name(self) -> Text:
+        return "action_store_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if not _entity_values(tracker, "feedback_value"):
+            dispatcher.utter_message(text=KB.phrase("feedback_typed"))
+        return []

@@ -1,4 +1,4 @@
-"""`make run`: starts the action server and the Rasa server (REST + socket.io) and waits.
+"""`make run`: starts the action server, the Rasa server (REST + socket.io) and the widget page.
 `make shell` (--shell): starts the action server and talks to the assistant in the terminal.
 
 Ctrl-C (or SIGTERM) stops both. Host and ports come from RASA_HOST, RASA_PORT and ACTION_PORT.
@@ -9,10 +9,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from scripts.servers import RasaStack
+from scripts.web_server import make_server
 from scripts.train import ROOT, model_path
 
 
@@ -35,12 +37,15 @@ def main() -> int:
     print("Starting the action server on %s and the Rasa server on %s ..." % (stack.action_url, stack.url), flush=True)
     try:
         stack.start()
+        web = make_server(host, int(os.environ.get("WEB_PORT", "8080")), stack.url)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
         print(
             "\nRegelhulp is running (model %s).\n"
             "  REST:      curl -s %s/webhooks/rest/webhook -d '{\"sender\":\"t1\",\"message\":\"Mag een asielzoeker bij mij komen werken?\"}'\n"
             "  socket.io: %s/socket.io\n"
+            "  widget:    http://%s:%d/  (demo page with the chat widget)\n"
             "  logs:      build/logs/\n"
-            "Press Ctrl-C to stop." % (model.name, stack.url, stack.url),
+            "Press Ctrl-C to stop." % (model.name, stack.url, stack.url, host, web.server_address[1]),
             flush=True,
         )
         while all(p.poll() is None for p in stack.processes):

@@ -139,3 +139,12 @@ def test_longest_status_phrase_wins_over_the_first_entity():
     track = tracker("inform_status", "Ze woont nog in het azc maar heeft al een verblijfsvergunning", entities=entities)
     result = asyncio.run(ValidateSlotMappings().extract_status(CollectingDispatcher(), track, DOMAIN))
     assert result == {"status": "status_holder"}
+
+
+def test_button_feedback_is_silent_and_typed_feedback_is_answered():
+    from actions.actions import ActionStoreFeedback
+
+    entities = [{"entity": "feedback_value", "value": "up"}, {"entity": "feedback_rule", "value": "paid_work"}]
+    silent, _ = run(ActionStoreFeedback(), tracker("feedback", "/feedback", entities=entities))
+    typed, _ = run(ActionStoreFeedback(), tracker("feedback", "dit antwoord klopt niet"))
+    assert silent == [] and "Dank je" in typed[0]["text"]

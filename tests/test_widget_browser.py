@@ -1,0 +1,164 @@
+"""The chat widget in a real browser (Debian's Chromium driven by Playwright) against the real
+Rasa and action servers: keyboard use, answers with source links, quick replies, feedback stored
+in the tracker, reload, HTML shown as text, the error state, and an axe-core scan."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from scripts.servers import free_port
+from scripts.web_server import make_server
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def serve(rasa_url: str):
+    server = make_server("127.0.0.1", free_port(), rasa_url)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(stack):
+    server = serve(stack.url)
+    yield "http://127.0.0.1:%d/" % server.server_address[1]
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def open_with_keyboard(page, site):
+    page.goto(site)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "rh-launcher"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'rh-input'")
+
+
+def ask(page, text, expect):
+    bots_before = page.locator(".rh-bot").count()
+    page.fill("#rh-input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.rh-bot').length > %d" % bots_before, timeout=30000)
+    last = page.locator(".rh-bot").last
+    last.wait_for()
+    if expect:
+        page.wait_for_function(
+            "(() => { const b = document.querySelectorAll('.rh-bot'); return /%s/i.test(b[b.length-1].textContent); })()" % expect,
+            timeout=30000,
+        )
+    return last
+
+
+def session_id(page):
+    return page.evaluate("sessionStorage.getItem('regelhulp.session')")
+
+
+def tracker_events(stack, sender):
+    with sqlite3.connect(stack.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_keyboard_question_answer_with_source_link_and_escape(page, site):
+    open_with_keyboard(page, site)
+    answer = ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
+    link = answer.locator("a[href*='uwv.nl']").first
+    assert link.get_attribute("rel") == "noopener noreferrer" and "laatst gecontroleerd" in answer.text_content()
+    assert page.locator(".rh-log").get_attribute("role") == "log"
+    assert page.locator(".rh-log").get_attribute("aria-live") == "polite"
+    page.keyboard.press("Escape")
+    assert page.locator("#rh-panel").is_hidden()
+    assert page.evaluate("document.activeElement.className") == "rh-launcher"
+
+
+def test_quick_reply_feedback_and_reload(page, site, stack):
+    open_with_keyboard(page, site)
+    ask(page, "mag hij studeren?", "Statushouder")
+    page.get_by_role("button", name="Statushouder (heeft een verblijfsvergunning)").click()
+    page.wait_for_function("/studiefinanciering/i.test(document.querySelector('.rh-log').textContent)", timeout=30000)
+    page.get_by_role("button", name="Nuttig antwoord", exact=True).last.click()
+    page.wait_for_timeout(1500)
+    events = tracker_events(stack, session_id(page))
+    feedback = [e for e in events if e.get("event") == "user" and (e.get("parse_data") or {}).get("intent", {}).get("name") == "feedback"]
+    assert feedback and {"entity": "feedback_value", "value": "up"} in [
+        {"entity": x["entity"], "value": x["value"]} for x in feedback[-1]["parse_data"]["entities"]
+    ]
+    before = page.locator(".rh-msg").count()
+    page.reload()
+    page.wait_for_selector("#rh-panel:not([hidden])")
+    assert page.locator(".rh-msg").count() == before  # the conversation is still shown
+    answer = ask(page, "en mag hij ook vrijwilligerswerk doen?", "statushouder")  # the status is remembered
+    assert "vrijwilligersverklaring" in answer.text_content().lower()
+
+
+def test_html_in_a_message_is_shown_as_text(page, site):
+    open_with_keyboard(page, site)
+    ask(page, "<img src=x onerror=alert(1)>", "")
+    user = page.locator(".rh-user").last
+    assert "<img src=x onerror=alert(1)>" in user.text_content()
+    assert page.locator(".rh-log img").count() == 0 and page.dialogs == []
+
+
+def test_server_down_shows_error_with_retry(browser):
+    server = serve("http://127.0.0.1:%d" % free_port())  # nothing listens there
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto("http://127.0.0.1:%d/" % server.server_address[1])
+    page.click(".rh-launcher")
+    page.wait_for_selector(".rh-error:not([hidden])", timeout=20000)
+    assert "niet bereikbaar" in page.locator(".rh-error").text_content()
+    assert page.get_by_role("button", name="Opnieuw proberen").is_visible()
+    context.close()
+    server.shutdown()
+
+
+def test_accessibility_scan_and_screenshot(page, site):
+    open_with_keyboard(page, site)
+    ask(page, "Mag een statushouder bij ons werken?", "TWV")
+    page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "axe.json").write_text(json.dumps(result["violations"], indent=2))
+    page.screenshot(path=str(reports / "widget.png"))
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+
+def test_narrow_screen_has_no_horizontal_scroll(browser, site):
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    page.goto(site)
+    page.click(".rh-launcher")
+    page.wait_for_selector("#rh-panel:not([hidden])")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator("#rh-panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    context.close()

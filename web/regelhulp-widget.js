@@ -1,0 +1,305 @@
+/*
+ * Regelhulp chat widget: embed with one script tag, e.g.
+ *   <script src="https://example.org/regelhulp/regelhulp-widget.js"
+ *           data-server="https://chat.example.org" data-title="Regelhulp"
+ *           data-lang="nl" data-helpdesk-url="https://www.vluchtelingenwerk.nl/contact"></script>
+ *
+ * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
+ * sessionStorage, so a reload continues the conversation). Messages are rendered with DOM APIs
+ * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
+ * message text is never inserted as HTML.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var cfg = {
+    server: script.getAttribute("data-server") || window.location.origin,
+    socketPath: script.getAttribute("data-socket-path") || "/socket.io/",
+    title: script.getAttribute("data-title") || "Regelhulp",
+    lang: script.getAttribute("data-lang") || "nl",
+    helpdeskUrl: script.getAttribute("data-helpdesk-url") || "https://www.vluchtelingenwerk.nl",
+    base: script.src.replace(/[^/]*$/, ""),
+  };
+
+  var TEXT = {
+    open: "Stel een vraag aan " + cfg.title,
+    close: "Sluit de chat",
+    restart: "Begin opnieuw",
+    human: "Praat met een medewerker",
+    input: "Typ je vraag",
+    send: "Verstuur",
+    privacy: "Je praat met een digitale assistent. Deel geen persoonlijke gegevens, zoals je BSN, " +
+      "adres of telefoonnummer. Het gesprek wordt bewaard om de assistent te verbeteren.",
+    typing: "Regelhulp typt…",
+    error: "De chat is nu niet bereikbaar. Probeer het later opnieuw.",
+    retry: "Opnieuw proberen",
+    helpful: "Nuttig antwoord",
+    notHelpful: "Niet nuttig antwoord",
+    thanks: "Bedankt voor je reactie.",
+    you: "Jij",
+    bot: cfg.title,
+  };
+
+  var STORE_SESSION = "regelhulp.session";
+  var STORE_HISTORY = "regelhulp.history";
+  var STORE_OPEN = "regelhulp.open";
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "onclick") node.addEventListener("click", attrs[key]);
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  function newSessionId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // ---------------------------------------------------------------- safe Markdown subset
+  function appendInline(parent, text) {
+    var pattern = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
+    var last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      if (match[1] !== undefined) {
+        parent.appendChild(el("strong", { text: match[1] }));
+      } else if (/^https?:\/\//i.test(match[3])) {
+        parent.appendChild(el("a", { href: match[3], target: "_blank", rel: "noopener noreferrer", text: match[2] }));
+      } else {
+        parent.appendChild(document.createTextNode(match[0]));  // not a web link: shown as text
+      }
+      last = pattern.lastIndex;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderMarkdown(text) {
+    var fragment = document.createDocumentFragment();
+    String(text).split(/\n{2,}/).forEach(function (block) {
+      var lines = block.split("\n");
+      if (lines.every(function (l) { return /^\s*- /.test(l); })) {
+        var list = el("ul");
+        lines.forEach(function (l) { var item = el("li"); appendInline(item, l.replace(/^\s*- /, "")); list.appendChild(item); });
+        fragment.appendChild(list);
+        return;
+      }
+      var para = el("p");
+      lines.forEach(function (line, i) {
+        if (i > 0) para.appendChild(el("br"));
+        appendInline(para, line);
+      });
+      fragment.appendChild(para);
+    });
+    return fragment;
+  }
+
+  // ---------------------------------------------------------------- state
+  var sessionId = sessionStorage.getItem(STORE_SESSION);
+  if (!sessionId) { sessionId = newSessionId(); sessionStorage.setItem(STORE_SESSION, sessionId); }
+  var history = JSON.parse(sessionStorage.getItem(STORE_HISTORY) || "[]");
+  var socket = null;
+  var typingTimer = null;
+  var pending = [];  // messages typed while the connection is still being made
+  var ready = false;  // connected and confirmed in the session
+
+  function saveHistory() { sessionStorage.setItem(STORE_HISTORY, JSON.stringify(history.slice(-200))); }
+
+  // ---------------------------------------------------------------- DOM
+  var root = el("div", { class: "rh-root", lang: cfg.lang });
+  var launcher = el("button", { type: "button", class: "rh-launcher", "aria-expanded": "false", "aria-controls": "rh-panel", text: TEXT.open });
+  var log = el("div", { class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Gesprek", tabindex: "0" });
+  var typing = el("p", { class: "rh-typing", hidden: "", text: TEXT.typing });
+  var errorBox = el("div", { class: "rh-error", role: "alert", hidden: "" });
+  var input = el("input", { type: "text", class: "rh-input", id: "rh-input", maxlength: "1000", autocomplete: "off" });
+  var form = el("form", { class: "rh-form" }, [
+    el("label", { for: "rh-input", class: "rh-visually-hidden", text: TEXT.input }),
+    input,
+    el("button", { type: "submit", class: "rh-send", text: TEXT.send }),
+  ]);
+  input.setAttribute("placeholder", TEXT.input);
+  var panel = el("section", { id: "rh-panel", class: "rh-panel", role: "dialog", "aria-label": cfg.title, hidden: "" }, [
+    el("header", { class: "rh-header" }, [
+      el("h2", { class: "rh-title", text: cfg.title }),
+      el("button", { type: "button", class: "rh-restart", text: TEXT.restart, onclick: restart }),
+      el("button", { type: "button", class: "rh-close", "aria-label": TEXT.close, text: "×", onclick: closePanel }),
+    ]),
+    el("p", { class: "rh-privacy", text: TEXT.privacy }),
+    log,
+    typing,
+    errorBox,
+    el("div", { class: "rh-footer" }, [
+      el("button", { type: "button", class: "rh-human", text: TEXT.human, onclick: function () { send("/request_human", TEXT.human); } }),
+      el("a", { href: cfg.helpdeskUrl, target: "_blank", rel: "noopener noreferrer", class: "rh-helpdesk", text: "Helpdesk" }),
+    ]),
+    form,
+  ]);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  var styles = el("link", { rel: "stylesheet", href: cfg.base + "regelhulp-widget.css" });
+  document.head.appendChild(styles);
+
+  // ---------------------------------------------------------------- rendering
+  function addMessage(message, save) {
+    var who = message.from === "user" ? "user" : "bot";
+    var item = el("div", { class: "rh-msg rh-" + who, lang: message.lang || cfg.lang });
+    item.appendChild(el("span", { class: "rh-visually-hidden", text: (who === "user" ? TEXT.you : TEXT.bot) + ": " }));
+    if (message.text) item.appendChild(renderMarkdown(message.text));
+    if (message.buttons && message.buttons.length) {
+      var group = el("div", { class: "rh-buttons", role: "group" });
+      message.buttons.forEach(function (b) {
+        group.appendChild(el("button", { type: "button", class: "rh-quick", text: b.title, onclick: function () { send(b.payload, b.title); } }));
+      });
+      item.appendChild(group);
+    }
+    if (who === "bot" && message.rule_id) item.appendChild(feedbackControls(message));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (save !== false) { history.push(message); saveHistory(); }
+  }
+
+  function feedbackControls(message) {
+    var box = el("div", { class: "rh-feedback" });
+    if (message.feedback) { box.appendChild(el("span", { text: TEXT.thanks })); return box; }
+    [["up", "👍 Nuttig", TEXT.helpful], ["down", "👎 Niet nuttig", TEXT.notHelpful]].forEach(function (f) {
+      box.appendChild(el("button", {
+        type: "button", class: "rh-fb-" + f[0], "aria-label": f[2], text: f[1],
+        onclick: function () {
+          var payload = "/feedback" + JSON.stringify({ feedback_value: f[0], feedback_rule: message.rule_id });
+          emit(payload);
+          message.feedback = f[0];
+          saveHistory();
+          box.textContent = "";
+          box.appendChild(el("span", { text: TEXT.thanks }));
+        },
+      }));
+    });
+    return box;
+  }
+
+  function showTyping(on) {
+    if (on) {
+      typing.removeAttribute("hidden");
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { typing.setAttribute("hidden", ""); }, 20000);
+    } else {
+      typing.setAttribute("hidden", "");
+    }
+  }
+
+  function showError(on) {
+    errorBox.textContent = "";
+    if (!on) { errorBox.setAttribute("hidden", ""); return; }
+    errorBox.appendChild(el("p", { text: TEXT.error }));
+    errorBox.appendChild(el("button", { type: "button", class: "rh-retry", text: TEXT.retry, onclick: connect }));
+    errorBox.removeAttribute("hidden");
+    showTyping(false);
+  }
+
+  // ---------------------------------------------------------------- socket.io
+  function emit(message) {
+    if (socket && socket.connected && ready) {
+      socket.emit("user_uttered", { message: message, session_id: sessionId });
+    } else if (errorBox.hasAttribute("hidden")) {
+      pending.push(message);  // sent as soon as the connection is there
+      if (!socket) connect();
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  function send(message, shown) {
+    message = String(message || "").trim();
+    if (!message) return;
+    if (emit(message)) {
+      addMessage({ from: "user", text: shown || message });
+      showTyping(true);
+    }
+  }
+
+  function connect() {
+    if (typeof window.io !== "function") { loadClient(connect); return; }
+    if (socket) { socket.removeAllListeners(); socket.disconnect(); }
+    ready = false;
+    socket = window.io(cfg.server, { path: cfg.socketPath, transports: ["websocket"], reconnectionAttempts: 3, timeout: 8000 });
+    socket.on("connect", function () {
+      showError(false);
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("session_confirm", function () {  // the server has joined us to the session's room
+      ready = true;
+      pending.splice(0).forEach(function (message) {
+        socket.emit("user_uttered", { message: message, session_id: sessionId });
+      });
+    });
+    socket.on("connect_error", function () { pending = []; showError(true); });
+    socket.on("disconnect", function (reason) { ready = false; if (reason !== "io client disconnect") showError(true); });
+    socket.on("bot_uttered", function (data) {
+      showTyping(false);
+      addMessage({
+        from: "bot",
+        text: data.text,
+        buttons: data.quick_replies || data.buttons,
+        rule_id: data.rule_id || (data.metadata && data.metadata.rule_id),
+      });
+    });
+  }
+
+  function loadClient(then) {
+    var tag = el("script", { src: cfg.base + "vendor/socket.io.min.js" });
+    tag.onload = then;
+    tag.onerror = function () { showError(true); };
+    document.head.appendChild(tag);
+  }
+
+  // ---------------------------------------------------------------- panel
+  function openPanel() {
+    panel.removeAttribute("hidden");
+    launcher.setAttribute("aria-expanded", "true");
+    sessionStorage.setItem(STORE_OPEN, "1");
+    if (!socket) connect();
+    input.focus();
+  }
+
+  function closePanel() {
+    panel.setAttribute("hidden", "");
+    launcher.setAttribute("aria-expanded", "false");
+    sessionStorage.removeItem(STORE_OPEN);
+    launcher.focus();
+  }
+
+  function restart() {
+    sessionId = newSessionId();
+    sessionStorage.setItem(STORE_SESSION, sessionId);
+    history = [];
+    saveHistory();
+    log.textContent = "";
+    if (socket && socket.connected) { ready = false; socket.emit("session_request", { session_id: sessionId }); }
+    else connect();
+    input.focus();
+  }
+
+  launcher.addEventListener("click", function () { if (panel.hasAttribute("hidden")) openPanel(); else closePanel(); });
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    send(input.value);
+    input.value = "";
+  });
+
+  function start() {
+    document.body.appendChild(root);
+    history.forEach(function (m) { addMessage(m, false); });
+    if (sessionStorage.getItem(STORE_OPEN)) openPanel();
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();
