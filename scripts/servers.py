@@ -101,7 +101,9 @@ class RasaStack:
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         args = [
             "run", "--model", str(self.model), "--interface", self.host, "--port", str(self.rasa_port),
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "http://%s" % self.host,
+            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            # Browsers may call the HTTP endpoints only from these origins (space-separated).
+            "--cors", *os.environ.get("RASA_CORS", "http://%s:%s" % (self.host, os.environ.get("WEB_PORT", "8080"))).split(),
         ]
         if self.enable_api:
             args.append("--enable-api")
