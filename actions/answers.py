@@ -35,12 +35,12 @@ def _site(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _footer(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
+def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> List[str]:
     """Caveats, organisations to contact and the source line with the checked date."""
     parts = []
     if entry.state == "unclear":
         parts.append(kb.phrase("unclear").format(organisation=kb.organisations[entry.organisations[0]].abbreviation))
-    if entry.pending:
+    if entry.pending_applies(status):
         parts.append("%s: %s" % (kb.phrase("pending"), entry.pending))
     contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
     parts.append("%s: %s" % (kb.phrase("contact"), contacts))
@@ -68,7 +68,7 @@ def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> R
         group = kb.status_group(status) or kb.status_group("other")
         parts.append(kb.phrase("answer_for_status").format(status=group.label.lower()))
     parts.append(entry.answer_for(status))
-    parts += _footer(kb, entry)
+    parts += _footer(kb, entry, status)
     if entry.depends_on_status:
         parts.append(kb.phrase("correct_status_hint"))
     return Reply(text="\n\n".join(parts), metadata=_metadata(entry, status))
@@ -89,7 +89,7 @@ def ask_status(kb: KnowledgeBase, entry: RuleEntry) -> Reply:
             buttons=status_buttons(kb),
             metadata={"rule_id": entry.id, "asks": "status"},
         )
-    parts = ["**%s**" % entry.title, entry.answer] + _footer(kb, entry) + [kb.phrase("ask_status_for_rest")]
+    parts = ["**%s**" % entry.title, entry.answer] + _footer(kb, entry, None) + [kb.phrase("ask_status_for_rest")]
     metadata = dict(_metadata(entry, None), asks="status")
     return Reply(text="\n\n".join(parts), buttons=status_buttons(kb), metadata=metadata)
 

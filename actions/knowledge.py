@@ -79,6 +79,10 @@ class RuleEntry:
     answers: Dict[str, str] = field(default_factory=dict)
     answer: Optional[str] = None
     pending: Optional[str] = None
+    pending_for: Tuple[str, ...] = ()  # status groups the pending change concerns; empty = all
+
+    def pending_applies(self, status: Optional[str]) -> bool:
+        return bool(self.pending) and (not self.pending_for or status is None or status in self.pending_for)
 
     @property
     def depends_on_status(self) -> bool:
@@ -316,6 +320,10 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         if longest > MAX_COMBINED_WORDS:
             problems.add(file, rid, "answers", "'answer' plus the longest status answer has %d words; the limit is %d" % (longest, MAX_COMBINED_WORDS))
     pending = _text(raw, "pending", file, rid, problems, required=False)
+    pending_for = _string_list(raw, "pending_for", file, rid, problems)
+    for group in pending_for:
+        if group not in STATUS_GROUP_IDS:
+            problems.add(file, rid, "pending_for", "'%s' is not a status group" % group)
     if state == "pending_change" and not pending:
         problems.add(file, rid, "pending", "an entry with state pending_change must describe the change")
 
@@ -369,6 +377,7 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         answers=answers,
         answer=answer,
         pending=pending,
+        pending_for=pending_for,
     )
 
 

@@ -33,7 +33,11 @@ def main() -> int:
     )
     if "--shell" in sys.argv[1:]:
         return shell(stack)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def interrupt(*_):
+        raise KeyboardInterrupt()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also when started where SIGINT is ignored
+        signal.signal(sig, interrupt)
     print("Starting the action server on %s and the Rasa server on %s ..." % (stack.action_url, stack.url), flush=True)
     try:
         stack.start()

@@ -48,3 +48,10 @@ def test_unclear_and_pending_entries_say_so(kb):
     assert "niet eens" in answers.rule_answer(kb, unclear, "ukrainian").text
     pending = next(e for e in kb.rules if e.pending)
     assert "gepland maar nog geen wet" in answers.rule_answer(kb, pending, "asylum_seeker").text
+
+
+def test_pending_change_shown_only_to_the_groups_it_concerns(kb):
+    entry = kb.rule("paid_work")
+    assert entry.pending_for and "status_holder" not in entry.pending_for
+    assert "gepland maar nog geen wet" in answers.rule_answer(kb, entry, "asylum_seeker").text
+    assert "gepland maar nog geen wet" not in answers.rule_answer(kb, entry, "status_holder").text

@@ -95,3 +95,31 @@ def test_clicking_a_suggested_topic_answers_it(stack):
     stack.say(sender, "z" * 5000)  # start the fallback loop
     reply = reply_text(stack.say(sender, "/ask_weeks_limit"))
     assert "24 weken" in reply and "Bron:" in reply
+
+
+def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    ports = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port())}
+    env = dict(os.environ, TRACKER_DB=str(tmp_path / "run.db"), **ports)
+    run = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not any("is running" in line for line in lines):
+        lines.append(run.stdout.readline())
+    assert any("is running" in line for line in lines), "".join(lines)
+    page = urllib.request.urlopen("http://127.0.0.1:%s/" % ports["WEB_PORT"]).read().decode()
+    assert "regelhulp-widget.js" in page and "127.0.0.1:%s" % ports["RASA_PORT"] in page
+    children = subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True, text=True).stdout.split()
+    assert children
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=60) == 0
+    time.sleep(1)
+    assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["RASA_PORT"]], capture_output=True).returncode == 1
