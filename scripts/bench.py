@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -46,11 +48,15 @@ def rss_mb(pid: int) -> float:
 
 
 def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, float]:
+    env = rasa_env()
+    # An empty training cache, so that no component is restored from an earlier training.
+    env["RASA_CACHE_DIRECTORY"] = tempfile.mkdtemp(prefix="rasa-cache-", dir=str(out_dir))
     started = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "rasa", "train", "--config", config, "--out", str(out_dir), "--fixed-model-name", name],
-        cwd=ROOT, env=rasa_env(), check=True, stdout=subprocess.DEVNULL,
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
     )
+    shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
     model = out_dir / (name + ".tar.gz")
     return {"seconds": round(time.monotonic() - started, 1), "model": str(model), "model_mb": round(model.stat().st_size / 1e6, 1)}
 
