@@ -109,17 +109,22 @@ def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
     env = dict(os.environ, TRACKER_DB=str(tmp_path / "run.db"), **ports)
     run = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not any("is running" in line for line in lines):
-        lines.append(run.stdout.readline())
-    assert any("is running" in line for line in lines), "".join(lines)
-    page = urllib.request.urlopen("http://127.0.0.1:%s/" % ports["WEB_PORT"]).read().decode()
-    assert "regelhulp-widget.js" in page and "127.0.0.1:%s" % ports["RASA_PORT"] in page
-    children = subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True, text=True).stdout.split()
-    assert children
-    run.send_signal(signal.SIGINT)
-    assert run.wait(timeout=60) == 0
+    try:
+        lines = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not any("is running" in line for line in lines):
+            lines.append(run.stdout.readline())
+        assert any("is running" in line for line in lines), "".join(lines)
+        page = urllib.request.urlopen("http://127.0.0.1:%s/" % ports["WEB_PORT"]).read().decode()
+        assert "regelhulp-widget.js" in page and "127.0.0.1:%s" % ports["RASA_PORT"] in page
+        children = subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True, text=True).stdout.split()
+        assert children
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=60) == 0
+    finally:
+        if run.poll() is None:  # a failed assertion must not leave the servers running
+            run.terminate()
+            run.wait(timeout=60)
     time.sleep(1)
     assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True).returncode == 1
     assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["RASA_PORT"]], capture_output=True).returncode == 1
