@@ -9,7 +9,11 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report bench tune-fallback clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report bench tune-fallback loadtest purge clean
+
+# default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
+PROFILE ?= default
+DAYS ?= 30
 
 QUESTIONS ?= tests/eval/questions.yml
 
@@ -29,10 +33,23 @@ train: pipeline validate
 
 test: train
 	@bash scripts/setup_browser.sh
+	@bash scripts/setup_nginx.sh
 	@$(PY) -m pytest tests
 
 run: train
+ifeq ($(PROFILE),prod)
+	@bash scripts/setup_nginx.sh
+	@$(PY) -m scripts.run --prod
+else
 	@$(PY) -m scripts.run
+endif
+
+loadtest: train
+	@bash scripts/setup_nginx.sh
+	@$(PY) -m scripts.loadtest
+
+purge: setup
+	@$(PY) -m scripts.purge --days $(DAYS) --profile $(PROFILE)
 
 shell: train
 	@$(PY) -m scripts.run --shell
@@ -47,7 +64,7 @@ tune-fallback: train
 	@$(PY) -m scripts.tune_fallback
 
 bench: pipeline validate
-	@$(PY) -m scripts.bench
+	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build models .rasa reports/*.tmp .pytest_cache

@@ -2,6 +2,7 @@
 answer's metadata (rule_id, status, checked date, sources), so the widget can show an answer as
 one bubble and attach feedback to the rule it came from.
 
+Every message passes through channels/guard.py first (size limit, redaction, no silent failure).
 The stock channel splits a text at blank lines into several events and drops the metadata.
 It also never joins the browser to its session's room with the python-socketio 5 that Rasa 3.6
 installs (`enter_room` became a coroutine there and Rasa does not await it), so with session
@@ -15,6 +16,9 @@ from typing import Any, Dict, Optional, Text
 
 import rasa.core.channels.socketio as stock
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+
+from channels.guard import guarded
+from channels.rasa_app import RunningRasa
 
 PASSED_ON = ("rule_id", "status", "state", "checked", "sources", "asks", "custom", "image", "attachment")
 
@@ -42,7 +46,9 @@ class WidgetSocketIOInput(SocketIOInput):
         # The stock handler builds its output channel from the module-level name; point that
         # name at our class for this process (the only socket.io channel it runs).
         stock.SocketIOOutput = WholeMessageSocketIOOutput
-        webhook = super().blueprint(on_new_message)
+        rasa = RunningRasa()
+        webhook = super().blueprint(guarded(on_new_message, rasa))
+        rasa.attach(webhook)
         sio = self.sio
 
         @sio.on("session_request", namespace=self.namespace)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -48,6 +49,7 @@ def rss_mb(pid: int) -> float:
 
 
 def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, float]:
+    loaded = load_average()
     env = rasa_env()
     # An empty training cache, so that no component is restored from an earlier training.
     env["RASA_CACHE_DIRECTORY"] = tempfile.mkdtemp(prefix="rasa-cache-", dir=str(out_dir))
@@ -58,7 +60,8 @@ def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, float]:
     )
     shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
     model = out_dir / (name + ".tar.gz")
-    return {"seconds": round(time.monotonic() - started, 1), "model": str(model), "model_mb": round(model.stat().st_size / 1e6, 1)}
+    return {"seconds": round(time.monotonic() - started, 1), "model": str(model),
+            "model_mb": round(model.stat().st_size / 1e6, 1), "load_average": loaded}
 
 
 def load_level(stack: RasaStack, conversations: int) -> Dict[str, float]:
@@ -94,10 +97,14 @@ def load_level(stack: RasaStack, conversations: int) -> Dict[str, float]:
     }
 
 
-def measure(label: str, config: str, out_dir: Path) -> Dict[str, object]:
-    print("[%s] training with %s ..." % (label, config), flush=True)
-    training = train_timed(config, out_dir, label)
-    result: Dict[str, object] = {"label": label, "config": config, "training": training}
+def load_average() -> float:
+    """The 1-minute load average: above ~0.5 on an idle start, something else is running."""
+    return round(os.getloadavg()[0], 2)
+
+
+def serve(label: str, config: str, training: Dict[str, object], out_dir: Path) -> Dict[str, object]:
+    result: Dict[str, object] = {"label": label, "config": config, "training": training,
+                                 "load_average_before_serving": load_average()}
     with RasaStack(Path(training["model"]), tracker_db=out_dir / ("%s-tracker.db" % label), name="bench-" + label) as stack:
         rasa_pid, action_pid = stack.processes[1].pid, stack.processes[0].pid
         result["rss_after_start_mb"] = {"rasa": rss_mb(rasa_pid), "actions": rss_mb(action_pid)}
@@ -110,8 +117,19 @@ def measure(label: str, config: str, out_dir: Path) -> Dict[str, object]:
     return result
 
 
+def previous_training(out: Path, key: str, work: Path, label: str) -> Dict[str, object]:
+    """The training figures of the last run, for --serve-only (the models are reused from build/bench)."""
+    model = work / (label + ".tar.gz")
+    try:
+        training = json.loads((out / "bench.json").read_text())[key]["training"]
+    except (OSError, KeyError, ValueError):
+        training = {"seconds": None, "model": str(model), "model_mb": round(model.stat().st_size / 1e6, 1)}
+    training["model"] = str(model)
+    return training
+
+
 def ratio(ours: float, base: float) -> str:
-    return "%.2f" % (ours / base) if base else "n/a"
+    return "%.2f" % (ours / base) if base and ours is not None else "n/a"
 
 
 def report(ours: dict, base: dict) -> str:
@@ -123,6 +141,8 @@ def report(ours: dict, base: dict) -> str:
         "", "| measure | ours | default pipeline | ratio |", "|---|---:|---:|---:|",
         "| training time (s) | %s | %s | %s |" % (ours["training"]["seconds"], base["training"]["seconds"], ratio(ours["training"]["seconds"], base["training"]["seconds"])),
         "| model size (MB) | %s | %s | %s |" % (ours["training"]["model_mb"], base["training"]["model_mb"], ratio(ours["training"]["model_mb"], base["training"]["model_mb"])),
+        "| load average before training | %s | %s | |" % (ours["training"].get("load_average"), base["training"].get("load_average")),
+        "| load average before serving | %s | %s | |" % (ours["load_average_before_serving"], base["load_average_before_serving"]),
     ]
     for key in ("rss_after_start_mb", "rss_after_load_mb"):
         for process in ("rasa", "actions"):
@@ -137,11 +157,22 @@ def report(ours: dict, base: dict) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="reuse the models of the last run in build/bench and measure serving again")
     args = parser.parse_args(argv)
     work = ROOT / "build" / "bench"
     work.mkdir(parents=True, exist_ok=True)
-    ours = measure("regelhulp", "config.yml", work)
-    base = measure("default", str(baseline_config().relative_to(ROOT)), work)
+    configs = {"ours": ("regelhulp", "config.yml"), "default": ("default", str(baseline_config().relative_to(ROOT)))}
+    # Both trainings first, then both serving runs back to back, so that the two serving runs see
+    # the same machine; the load average before each phase is reported to show disturbances.
+    training = {}
+    for key, (label, config) in configs.items():
+        if args.serve_only:
+            training[key] = previous_training(args.out, key, work, label)
+        else:
+            print("[%s] training with %s ..." % (label, config), flush=True)
+            training[key] = train_timed(config, work, label)
+    ours, base = (serve(label, config, training[key], work) for key, (label, config) in configs.items())
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps({"ours": ours, "default": base}, indent=2))
     text = report(ours, base)

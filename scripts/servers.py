@@ -35,6 +35,15 @@ def http_json(url: str, payload: Optional[dict] = None, timeout: float = 60) -> 
     return json.loads(body) if body else None
 
 
+def api_args(env: Dict[str, str]) -> List[str]:
+    """Rasa's HTTP API (conversations, model, ...) is on only when a token or a JWT secret is set."""
+    if env.get("RASA_AUTH_TOKEN"):
+        return ["--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"]]
+    if env.get("RASA_JWT_SECRET"):
+        return ["--enable-api", "--jwt-secret", env["RASA_JWT_SECRET"], "--jwt-method", env.get("RASA_JWT_METHOD", "HS256")]
+    return []
+
+
 class RasaStack:
     """The action server plus the Rasa server (REST + socket.io), on loopback."""
 
@@ -47,7 +56,6 @@ class RasaStack:
         tracker_db: Optional[Path] = None,
         name: str = "rasa",
         extra_env: Optional[Dict[str, str]] = None,
-        enable_api: bool = False,
     ):
         self.model = Path(model)
         self.host = host
@@ -56,7 +64,6 @@ class RasaStack:
         self.tracker_db = Path(tracker_db or ROOT / ".rasa" / "tracker.db")
         self.name = name
         self.extra_env = extra_env or {}
-        self.enable_api = enable_api
         self.processes: List[subprocess.Popen] = []
 
     @property
@@ -79,11 +86,12 @@ class RasaStack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, label: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, label: str, args: List[str], program: Optional[List[str]] = None) -> subprocess.Popen:
+        """Starts `python -m rasa ARGS` (or PROGRAM ARGS) in its own process group, logging to build/logs."""
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / ("%s-%s.log" % (self.name, label)), "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "rasa"] + args,
+            (program or [sys.executable, "-m", "rasa"]) + args,
             cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.processes.append(process)
@@ -95,19 +103,32 @@ class RasaStack:
 
     def start_actions(self, timeout: float = 120) -> None:
         process = self._spawn("actions", ["run", "actions", "--actions", "actions", "--port", str(self.action_port)])
+        self.action_process = process
         self._wait(process, "actions", self.action_url + "/health", timeout)
+
+    def stop_actions(self) -> None:
+        """Stops the action server alone (to see how the assistant copes without it)."""
+        process = getattr(self, "action_process", None)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+
+    def rasa_args(self, port: int, endpoints: str = "endpoints.yml") -> List[str]:
+        args = [
+            "run", "--model", str(self.model), "--interface", self.host, "--port", str(port),
+            "--credentials", "credentials.yml", "--endpoints", endpoints,
+            # Browsers may call the HTTP endpoints only from these origins (space-separated).
+            "--cors", *os.environ.get("RASA_CORS", self.default_cors_origin).split(),
+        ]
+        return args + api_args(self.env())
+
+    @property
+    def default_cors_origin(self) -> str:
+        return "http://%s:%s" % (self.host, os.environ.get("WEB_PORT", "8080"))
 
     def start_rasa(self, timeout: float = 300) -> None:
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        args = [
-            "run", "--model", str(self.model), "--interface", self.host, "--port", str(self.rasa_port),
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-            # Browsers may call the HTTP endpoints only from these origins (space-separated).
-            "--cors", *os.environ.get("RASA_CORS", "http://%s:%s" % (self.host, os.environ.get("WEB_PORT", "8080"))).split(),
-        ]
-        if self.enable_api:
-            args.append("--enable-api")
-        process = self._spawn("server", args)
+        process = self._spawn("server", self.rasa_args(self.rasa_port))
         self._wait(process, "server", self.url + "/", timeout)
 
     def start(self) -> "RasaStack":

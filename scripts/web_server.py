@@ -22,6 +22,21 @@ FILES: Dict[str, Tuple[Path, str]] = {
 }
 
 
+def index_page(rasa_url: str) -> bytes:
+    return (WEB / "index.html").read_text(encoding="utf-8").replace("{{RASA_URL}}", rasa_url).encode()
+
+
+def export_static(target: Path, rasa_url: str) -> Path:
+    """Writes the same files to a directory, for a web server such as nginx to serve."""
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "index.html").write_bytes(index_page(rasa_url))
+    for path, (file, _kind) in FILES.items():
+        if file.exists():
+            (target / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+            (target / path.lstrip("/")).write_bytes(file.read_bytes())
+    return target
+
+
 class Handler(BaseHTTPRequestHandler):
     def __init__(self, *args, rasa_url: str, **kwargs):
         self.rasa_url = rasa_url
@@ -30,8 +45,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
-            body = (WEB / "index.html").read_text(encoding="utf-8").replace("{{RASA_URL}}", self.rasa_url).encode()
-            return self._send(200, body, "text/html; charset=utf-8")
+            return self._send(200, index_page(self.rasa_url), "text/html; charset=utf-8")
         if path in FILES and FILES[path][0].exists():
             file, kind = FILES[path]
             return self._send(200, file.read_bytes(), kind)

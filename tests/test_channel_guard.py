@@ -1,0 +1,157 @@
+"""Redaction of personal data (channels/privacy.py) and the channel guard (channels/guard.py)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
+
+from channels.guard import REDACTED_KEY, guarded, load_phrases
+from channels.privacy import passes_eleven_test, redact, valid_iban
+
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    "text, expected, kinds",
+    [
+        ("mijn bsn is 111222333", "mijn bsn is [BSN]", ("bsn",)),
+        ("BSN 1112.22.333 graag", "BSN [BSN] graag", ("bsn",)),
+        ("mail jan.de.vries@example.nl even", "mail [e-mail] even", ("email",)),
+        ("bel 06-12345678", "bel [telefoonnummer]", ("phone",)),
+        ("of +31 6 1234 5678", "of [telefoonnummer]", ("phone",)),
+        ("kantoor 020 123 4567", "kantoor [telefoonnummer]", ("phone",)),
+        ("IBAN NL91 ABNA 0417 1643 00 graag", "IBAN [IBAN] graag", ("iban",)),
+        ("nl91abna0417164300", "[IBAN]", ("iban",)),
+        ("ik ben geboren op 12-03-1990", "ik ben geboren op [geboortedatum]", ("birth_date",)),
+        ("geboortedatum: 3 mei 1988", "geboortedatum: [geboortedatum]", ("birth_date",)),
+        ("zoon, geb. 04/07/2015, mag hij werken?", "zoon, geb. [geboortedatum], mag hij werken?", ("birth_date",)),
+        ("hij is van 14-02-1975", "hij is van [geboortedatum]", ("birth_date",)),
+    ],
+)
+def test_personal_data_is_replaced(text, expected, kinds):
+    assert redact(text, TODAY) == (expected, kinds)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sinds 29 november 2023 geldt de 24-wekeneis niet meer",
+        "vanaf 01-01-2026 verandert de bijstand",
+        "de boete is 11250 euro per werknemer",
+        "kosten 2.250 tot 11.250",
+        "bsn 123456789 is geen geldig nummer",  # fails the 11-test
+        "NL91ABNA0417164301",  # wrong IBAN check digits
+        "bel de Arbeidsinspectie op 0800-5151",
+        "Mag een asielzoeker na 6 maanden werken?",
+    ],
+)
+def test_rule_language_and_invalid_numbers_stay(text):
+    assert redact(text, TODAY) == (text, ())
+
+
+def test_checks():
+    assert passes_eleven_test("111222333") and not passes_eleven_test("111222334")
+    assert not passes_eleven_test("000000000")
+    assert valid_iban("NL91 ABNA 0417 1643 00") and not valid_iban("NL91 ABNA 0417 1643 01")
+
+
+class FakeTrackerStore:
+    def __init__(self):
+        self.events = {}
+
+    async def retrieve(self, sender):
+        return SimpleNamespace(events=self.events.get(sender, []))
+
+
+def run_guarded(text, processing, store=None, sender="s1"):
+    """Sends TEXT through the guard; PROCESSING(message) plays Rasa. Returns (texts sent, message seen)."""
+    seen = {}
+
+    async def on_new_message(message):
+        seen["message"] = message
+        await processing(message)
+        if store is not None:
+            store.events.setdefault(sender, []).append(UserUttered(message.text, metadata=message.metadata))
+
+    class Rasa:  # stands in for channels.rasa_app.RunningRasa
+        def refuse_silent_fallback(self):
+            pass
+
+        async def tracker(self, sender_id):
+            return await store.retrieve(sender_id) if store else None
+
+    output = CollectingOutputChannel()
+    asyncio.run(guarded(on_new_message, Rasa())(UserMessage(text, output, sender)))
+    return [m["text"] for m in output.messages], seen.get("message")
+
+
+async def answers(message):
+    await message.output_channel.send_response(message.sender_id, {"text": "antwoord"})
+
+
+def test_redacted_before_rasa_and_warned_once_per_conversation():
+    store = FakeTrackerStore()
+    texts, message = run_guarded("mijn BSN is 111222333, mag ik werken?", answers, store)
+    assert message.text == "mijn BSN is [BSN], mag ik werken?"
+    assert message.metadata[REDACTED_KEY] == ["bsn"]
+    warning = load_phrases()["channel_personal_data"]
+    assert texts == [warning, "antwoord"]
+    texts, _ = run_guarded("en mijn telefoon is 06-12345678", answers, store)
+    assert texts == ["antwoord"]  # warned already in this conversation
+    texts, _ = run_guarded("bel 06-12345678", answers, store, sender="s2")
+    assert texts[0] == warning
+
+
+def test_too_long_message_is_not_processed(monkeypatch):
+    monkeypatch.setenv("REGELHULP_MAX_MESSAGE_CHARS", "50")
+    texts, message = run_guarded("x" * 51, answers)
+    assert message is None
+    assert texts == [load_phrases()["channel_too_long"]]
+
+
+@pytest.mark.parametrize("failure", ["silent", "raises"])
+def test_failures_get_the_unavailable_answer(failure):
+    async def broken(message):
+        if failure == "raises":
+            raise ConnectionError("tracker store down")
+
+    texts, _ = run_guarded("mag een asielzoeker werken?", broken)
+    assert texts == [load_phrases()["channel_unavailable"]]
+
+
+def test_feedback_buttons_may_stay_silent():
+    async def silent(message):
+        pass
+
+    texts, _ = run_guarded('/feedback{"feedback_value": "up", "feedback_rule": "paid_work"}', silent)
+    assert texts == []
+
+
+def test_missing_channel_phrase_is_a_clear_error(tmp_path):
+    broken = tmp_path / "phrases.yml"
+    broken.write_text("phrases:\n  channel_too_long: te lang\n")
+    with pytest.raises(RuntimeError, match="channel_personal_data"):
+        load_phrases(broken)
+
+
+def test_tracker_store_errors_are_not_hidden_by_rasas_fail_safe_wrapper():
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from channels.rasa_app import RunningRasa, TrackerStoreUnavailable
+
+    class DownStore(InMemoryTrackerStore):
+        async def retrieve(self, sender_id):
+            raise ConnectionError("database down")
+
+    rasa = RunningRasa()
+    rasa.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(
+        tracker_store=FailSafeTrackerStore(DownStore(Domain.empty())))))
+    assert asyncio.run(rasa.tracker("s1")) is None  # Rasa's default: silently a new, empty conversation
+    rasa.refuse_silent_fallback()
+    with pytest.raises(TrackerStoreUnavailable, match="database down"):
+        asyncio.run(rasa.tracker("s1"))
