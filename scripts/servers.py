@@ -21,10 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "build" / "logs"
 
 
+_HANDED_OUT: set = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port that is free now and that this process has not handed out before (the kernel may
+    offer a just-released port again, and the servers bind theirs only later)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def http_json(url: str, payload: Optional[dict] = None, timeout: float = 60) -> object:
@@ -82,6 +91,7 @@ class RasaStack:
             TF_CPP_MIN_LOG_LEVEL="2",
             PYTHONWARNINGS="ignore",
             SANIC_WORKERS="1",
+            SANIC_HOST=self.host,  # the action server's address (rasa-sdk reads it; default 0.0.0.0)
         )
         env.update(self.extra_env)
         return env
