@@ -1,6 +1,6 @@
 """Redaction of personal data in a user message, before anything is parsed, logged or stored.
 
-Replaced by a placeholder: BSN (9 digits that pass the 11-test), IBAN (valid mod-97 check),
+Replaced by the placeholder "[weggelaten]": BSN (9 digits that pass the 11-test), IBAN (valid mod-97 check),
 e-mail addresses, phone numbers (Dutch and international), and dates of birth (a date next to a
 word like "geboren", or a full date whose year lies at least 12 years back). Dates of rules
 ("sinds 29 november 2023") stay, because the assistant needs them.
@@ -11,13 +11,11 @@ import datetime as dt
 import re
 from typing import List, NamedTuple, Tuple
 
-PLACEHOLDERS = {
-    "email": "[e-mail]",
-    "iban": "[IBAN]",
-    "phone": "[telefoonnummer]",
-    "bsn": "[BSN]",
-    "birth_date": "[geboortedatum]",
-}
+# One neutral placeholder for every kind: a placeholder such as "[telefoonnummer]" would itself
+# steer the intent classifier (towards the organisation's-phone-number questions, measured). The
+# kinds removed are kept in the message metadata instead (channels/guard.py).
+PLACEHOLDER = "[weggelaten]"
+KINDS = ("email", "iban", "phone", "bsn", "birth_date")
 
 _MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 _MONTHS_SHORT = "jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"
@@ -81,7 +79,7 @@ def redact(text: str, today: dt.date = None) -> Redaction:
                 return match.group(0)
             if kind not in found:
                 found.append(kind)
-            return PLACEHOLDERS[kind]
+            return PLACEHOLDER
         return substitute
 
     text = _EMAIL.sub(replace("email"), text)

@@ -138,14 +138,16 @@ def test_concurrent_messages_on_two_replicas_are_all_stored(prod):
 
 def test_personal_data_is_redacted_before_it_is_stored(prod):
     who = sender()
-    reply = say(prod.url, who, "Mijn BSN is 111222333 en mijn mail is amina@example.nl. Mag ik werken als statushouder?")
+    message = "Mag een asielzoeker bij ons werken? BSN 111222333, mail amina@example.nl of bel 06-12345678."
+    reply = say(prod.url, who, message)
     assert "persoonsgegevens" in reply  # the one-time warning
-    assert "mag" in reply.lower()  # and the question is still answered
+    assert re.search(r"TWV|Betaald werk", reply)  # the question is still understood (answered, or offered)
     stored = stored_user_texts(prod, who)
-    assert stored == ["Mijn BSN is [BSN] en mijn mail is [e-mail]. Mag ik werken als statushouder?"]
+    assert stored == ["Mag een asielzoeker bij ons werken? BSN [weggelaten], mail [weggelaten] of bel [weggelaten]."]
     connection = prod.settings.connect()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM events WHERE data LIKE '%111222333%' OR data LIKE '%amina@example.nl%'")
+        cursor.execute("SELECT count(*) FROM events WHERE data LIKE '%111222333%' OR data LIKE '%amina@example%'"
+                       " OR data LIKE '%12345678%'")
         assert cursor.fetchone()[0] == 0
     connection.close()
     assert "persoonsgegevens" not in say(prod.url, who, "bel me op 06-12345678")  # warned once
