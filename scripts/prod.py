@@ -7,6 +7,7 @@ Used by `make run PROFILE=prod`, `make loadtest` and the prod tests.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -151,6 +152,7 @@ class ProdStack(RasaStack):
             "ACTION_SERVER": "%s:%d" % (self.host, self.action_port),
             "API_LOCATION": API_LOCATION if (self.env().get("RASA_AUTH_TOKEN") or self.env().get("RASA_JWT_SECRET")) else "",
             "WEB_ROOT": str(web_root),
+            "USER": pwd.getpwuid(ROOT.stat().st_uid).pw_name,
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for key, value in values.items():
