@@ -389,12 +389,25 @@ def _fingerprint(directory: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _directory(directory: Optional[Path]) -> Path:
+    return Path(directory or os.environ.get("REGELHULP_KNOWLEDGE") or DEFAULT_DIR)
+
+
+def load_phrases(directory: Optional[Path] = None) -> Dict[str, object]:
+    """Only phrases.yml, for processes that need the fixed texts but not the rules (the channels)."""
+    problems = _Problems()
+    phrases = _load_phrases(_directory(directory), problems)
+    if problems.items:
+        raise KnowledgeError(problems.items)
+    return phrases
+
+
 def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> KnowledgeBase:
     """Loads and validates the knowledge base; raises KnowledgeError on any problem.
 
     The directory defaults to $REGELHULP_KNOWLEDGE, else the project's knowledge/ folder.
     """
-    directory = Path(directory or os.environ.get("REGELHULP_KNOWLEDGE") or DEFAULT_DIR)
+    directory = _directory(directory)
     problems = _Problems()
     if not directory.is_dir():
         raise KnowledgeError(["%s: the knowledge directory does not exist" % directory])

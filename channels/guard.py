@@ -18,30 +18,29 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-import yaml
 from rasa.core.channels.channel import UserMessage
 
+from actions import knowledge
 from channels.privacy import redact
 
 logger = logging.getLogger(__name__)
 
 REDACTED_KEY = "regelhulp_redacted"
-PHRASES_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "phrases.yml"
 PHRASE_KEYS = ("channel_too_long", "channel_personal_data", "channel_unavailable")
 SILENT_PAYLOADS = ("/feedback",)  # the widget's 👍/👎 buttons are stored without a reply
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def load_phrases(path: Path = PHRASES_FILE) -> Dict[str, str]:
+def load_phrases(directory: Optional[Path] = None) -> Dict[str, str]:
     """The channel's texts; a missing or malformed file stops the server with a clear message."""
     try:
-        phrases = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("phrases") or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise RuntimeError("%s: cannot read the channel phrases: %s" % (path, error)) from error
+        phrases = knowledge.load_phrases(directory)
+    except knowledge.KnowledgeError as error:
+        raise RuntimeError("cannot read the channel phrases: %s" % error) from error
     missing = [key for key in PHRASE_KEYS if not isinstance(phrases.get(key), str)]
     if missing:
-        raise RuntimeError("%s: phrases missing: %s" % (path, ", ".join(missing)))
+        raise RuntimeError("phrases.yml: phrases missing: %s" % ", ".join(missing))
     return {key: phrases[key] for key in PHRASE_KEYS}
 
 

@@ -15,7 +15,6 @@ from typing import List, NamedTuple, Tuple
 # steer the intent classifier (towards the organisation's-phone-number questions, measured). The
 # kinds removed are kept in the message metadata instead (channels/guard.py).
 PLACEHOLDER = "[weggelaten]"
-KINDS = ("email", "iban", "phone", "bsn", "birth_date")
 
 _MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 _MONTHS_SHORT = "jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec"

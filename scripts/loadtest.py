@@ -48,7 +48,7 @@ def conversation(index: int, settings: ProdSettings, run_id: str, results: List[
         if time.monotonic() > stop_at:
             results.append({"sender": sender, "turn": turn, "status": "deadline", "seconds": 0.0})
             return
-        body = json.dumps({"sender": sender, "message": "%s" % text})
+        body = json.dumps({"sender": sender, "message": text})
         started = time.monotonic()
         status: object
         try:

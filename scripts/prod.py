@@ -10,12 +10,13 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.servers import ROOT, RasaStack, free_port
+from scripts.servers import ROOT, RasaStack, api_args, free_port
 from scripts.web_server import export_static
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -150,7 +151,7 @@ class ProdStack(RasaStack):
             "RASA_SERVERS": "\n".join("        server %s:%d max_fails=1 fail_timeout=10s;" % (self.host, p)
                                       for p in self.replica_ports),
             "ACTION_SERVER": "%s:%d" % (self.host, self.action_port),
-            "API_LOCATION": API_LOCATION if (self.env().get("RASA_AUTH_TOKEN") or self.env().get("RASA_JWT_SECRET")) else "",
+            "API_LOCATION": API_LOCATION if api_args(self.env()) else "",
             "WEB_ROOT": str(web_root),
             "USER": pwd.getpwuid(ROOT.stat().st_uid).pw_name,
         }
@@ -178,8 +179,6 @@ class ProdStack(RasaStack):
 
     def kill_replica(self, index: int) -> None:
         """Kills a replica hard (SIGKILL), as a crashed pod would go."""
-        import signal
-
         process = self.replica_processes[index]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()

@@ -135,7 +135,7 @@ def test_missing_channel_phrase_is_a_clear_error(tmp_path):
     broken = tmp_path / "phrases.yml"
     broken.write_text("phrases:\n  channel_too_long: te lang\n")
     with pytest.raises(RuntimeError, match="channel_personal_data"):
-        load_phrases(broken)
+        load_phrases(tmp_path)
 
 
 def test_tracker_store_errors_are_not_hidden_by_rasas_fail_safe_wrapper():
