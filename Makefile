@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report bench tune-fallback loadtest purge clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report bench tune-fallback loadtest purge insights clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -50,6 +50,9 @@ loadtest: train
 
 purge: setup
 	@$(PY) -m scripts.purge --days $(DAYS) --profile $(PROFILE)
+
+insights: setup
+	@$(PY) -m scripts.insights --profile $(PROFILE)
 
 shell: train
 	@$(PY) -m scripts.run --shell

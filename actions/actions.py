@@ -9,12 +9,12 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import answers
+from actions import answers, conversation
 from actions.knowledge import KnowledgeBase, load
 
 logger = logging.getLogger(__name__)
@@ -131,3 +131,35 @@ class ActionStoreFeedback(Action):
         if not _entity_values(tracker, "feedback_value"):
             dispatcher.utter_message(text=KB.phrase("feedback_typed"))
         return []
+
+
+def _summary(tracker: Tracker) -> conversation.Summary:
+    return conversation.summarise(tracker.events, tracker.get_slot("status"), tracker.get_slot("theme"))
+
+
+class ActionHandoff(Action):
+    """"Ik wil een medewerker": the helpdesk contacts and a summary of the conversation."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        send(dispatcher, answers.handoff(KB, _summary(tracker)))
+        return []
+
+
+class ActionDefaultFallback(Action):
+    """Replaces Rasa's default fallback (the last step of the two-stage fallback and RulePolicy's
+    core fallback): the same handoff, and, like Rasa's own, the message that was not understood
+    is undone so it does not steer the next prediction."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True))
+        return [UserUtteranceReverted()]

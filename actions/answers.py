@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
-from actions.knowledge import KnowledgeBase, Organisation, RuleEntry
+from actions.conversation import Summary
+from actions.knowledge import HelpdeskContact, KnowledgeBase, Organisation, RuleEntry
 
 
 @dataclass
@@ -129,3 +130,53 @@ def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: i
     buttons = [{"title": intent_label(kb, i), "payload": "/" + i} for i in intents]
     buttons.append({"title": kb.phrase("something_else"), "payload": "/out_of_scope"})
     return Reply(text=kb.phrase("did_you_mean"), buttons=buttons, metadata={"asks": "intent", "options": intents})
+
+
+def _site_and_path(url: str) -> str:
+    parsed = urlparse(url)
+    return (_site(url) + parsed.path).rstrip("/")
+
+
+def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact) -> str:
+    key = "helpdesk_web_only"
+    if contact.phone:
+        key = "helpdesk_with_phone" if contact.hours else "helpdesk_phone_only"
+    return kb.phrase(key).format(
+        name=contact.name, purpose=contact.purpose.rstrip("."), phone=contact.phone, hours=contact.hours,
+        link=link(_site_and_path(contact.url), contact.url),
+    )
+
+
+def summary_lines(kb: KnowledgeBase, summary: Summary) -> List[str]:
+    """The conversation so far, for the person who takes over; nothing when nothing is known."""
+    if summary.empty:
+        return []
+    lines = [kb.phrase("handoff_summary")]
+    group = kb.status_group(summary.status)
+    if group:
+        lines.append("- %s: %s" % (kb.phrase("summary_status"), group.label))
+    titles = [kb.rule(t).title if kb.rule(t) else t for t in summary.themes]
+    if titles:
+        lines.append("- %s: %s" % (kb.phrase("summary_themes"), ", ".join(titles)))
+    last = kb.rule(summary.last_rule_id)
+    if last:
+        code = "%s: %s" % (kb.phrase("summary_rule_code"), last.id)
+        lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer"), last.title, code))
+    return lines
+
+
+def handoff(kb: KnowledgeBase, summary: Summary, fallback: bool = False) -> Reply:
+    """Where to get personal help, with a summary of the conversation to pass on.
+
+    `fallback`: the assistant gives up after not understanding (instead of a request for a person).
+    The summary also goes out as metadata (`handoff`), for a helpdesk system to take over.
+    """
+    intro = kb.phrase("fallback_intro" if fallback else "handoff_intro")
+    blocks = ["\n".join([intro] + [helpdesk_line(kb, contact) for contact in kb.helpdesk])]
+    summary_block = summary_lines(kb, summary)
+    if summary_block:
+        blocks.append("\n".join(summary_block))
+    if fallback:
+        blocks.append(kb.phrase("fallback_outro"))
+    metadata = {"handoff": summary.as_metadata("fallback" if fallback else "request")}
+    return Reply(text="\n\n".join(blocks), metadata=metadata)

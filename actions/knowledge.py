@@ -22,6 +22,7 @@ STATUS_GROUP_IDS = ("asylum_seeker", "status_holder", "ukrainian", "other")
 RULE_STATES = ("in_force", "pending_change", "unclear")
 MAX_ANSWER_WORDS = 120
 MAX_COMBINED_WORDS = 170  # shared answer + one status-specific answer
+MAX_CHECKED_AGE_DAYS = 180  # an entry checked longer ago than this should be checked again
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -97,6 +98,18 @@ class RuleEntry:
 
 
 @dataclass(frozen=True)
+class HelpdeskContact:
+    """Where people get personal help (knowledge/helpdesk.yml), offered by the handoff."""
+
+    id: str
+    name: str
+    purpose: str  # `for` in the file: who or what it is for
+    url: str
+    phone: Optional[str] = None
+    hours: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     status_groups: Tuple[StatusGroup, ...]
     organisations: Dict[str, Organisation]
@@ -104,6 +117,7 @@ class KnowledgeBase:
     rules: Tuple[RuleEntry, ...]
     phrases: Dict[str, object]
     fingerprint: str
+    helpdesk: Tuple[HelpdeskContact, ...] = ()
 
     def rule_for_intent(self, intent: Optional[str]) -> Optional[RuleEntry]:
         return next((r for r in self.rules if r.intent == intent), None)
@@ -126,6 +140,19 @@ class KnowledgeBase:
 
     def phrase(self, key: str) -> str:
         return str(self.phrases[key])
+
+
+# ---------------------------------------------------------------- freshness
+
+
+def stale_rules(
+    kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days: int = MAX_CHECKED_AGE_DAYS
+) -> List[RuleEntry]:
+    """The rule entries whose `checked` date is more than `max_age_days` days before `today`
+    (default: the current date), oldest first. Each entry carries its `id`, `file` and `checked`."""
+    today = today or dt.date.today()
+    stale = [r for r in kb.rules if (today - r.checked).days > max_age_days]
+    return sorted(stale, key=lambda r: (r.checked, r.id))
 
 
 # ---------------------------------------------------------------- text matching
@@ -282,6 +309,35 @@ def _load_phrases(directory: Path, problems: _Problems) -> Dict[str, object]:
     return dict(phrases or {})
 
 
+PHONE_PATTERN = re.compile(r"^\+?\d[\d -]{3,}\d$")
+
+
+def _load_helpdesk(directory: Path, problems: _Problems) -> Tuple[HelpdeskContact, ...]:
+    file = "helpdesk.yml"
+    before = len(problems.items)
+    items = _read_yaml(directory / file, "helpdesk", problems)
+    if not items and len(problems.items) == before:
+        problems.add(file, None, "helpdesk", "must list at least one contact")
+    contacts = []
+    for cid, raw in _entries(items, file, problems):
+        if not _https(raw.get("url")):
+            problems.add(file, cid, "url", "must be an https URL")
+        phone = _text(raw, "phone", file, cid, problems, required=False)
+        if phone and not PHONE_PATTERN.match(phone):
+            problems.add(file, cid, "phone", "must be a phone number of digits, spaces and dashes")
+        contacts.append(
+            HelpdeskContact(
+                id=cid,
+                name=_text(raw, "name", file, cid, problems) or cid,
+                purpose=_text(raw, "for", file, cid, problems) or "",
+                url=str(raw.get("url")),
+                phone=phone,
+                hours=_text(raw, "hours", file, cid, problems, required=False),
+            )
+        )
+    return tuple(contacts)
+
+
 def _word_count(text: str) -> int:
     return len(re.findall(r"\S+", text))
 
@@ -415,6 +471,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
     organisations = _load_organisations(directory, problems)
     themes = _load_themes(directory, problems)
     phrases = _load_phrases(directory, problems)
+    helpdesk = _load_helpdesk(directory, problems)
     ctx = {"themes": {t.id for t in themes}, "organisations": organisations, "today": today or dt.date.today()}
 
     rules: List[RuleEntry] = []
@@ -448,4 +505,5 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         rules=tuple(rules),
         phrases=phrases,
         fingerprint=_fingerprint(directory),
+        helpdesk=helpdesk,
     )

@@ -20,7 +20,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from channels.guard import guarded
 from channels.rasa_app import RunningRasa
 
-PASSED_ON = ("rule_id", "status", "state", "checked", "sources", "asks", "custom", "image", "attachment")
+PASSED_ON = ("rule_id", "status", "state", "checked", "sources", "asks", "handoff", "custom", "image", "attachment")
 
 
 class WholeMessageSocketIOOutput(SocketIOOutput):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from scripts.kennisbank import CONTENT_SECURITY_POLICY
 from scripts.servers import ROOT, RasaStack, api_args, free_port
 from scripts.web_server import export_static
 
@@ -142,7 +143,8 @@ class ProdStack(RasaStack):
         s = self.settings
         for sub in ("logs", "tmp"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-        web_root = export_static(self.prefix / "web", "")  # same origin: the page talks to nginx
+        # same origin: the page talks to nginx; the kennisbank page from the action server's knowledge base
+        web_root = export_static(self.prefix / "web", "", knowledge=self.env().get("REGELHULP_KNOWLEDGE"))
         values = {
             "PREFIX": str(self.prefix),
             "RATE": str(s.rate_per_second),
@@ -153,6 +155,7 @@ class ProdStack(RasaStack):
             "ACTION_SERVER": "%s:%d" % (self.host, self.action_port),
             "API_LOCATION": API_LOCATION if api_args(self.env()) else "",
             "WEB_ROOT": str(web_root),
+            "KENNISBANK_CSP": CONTENT_SECURITY_POLICY,
             "USER": pwd.getpwuid(ROOT.stat().st_uid).pw_name,
         }
         text = TEMPLATE.read_text(encoding="utf-8")

@@ -6,13 +6,17 @@ answer length) or when the knowledge base and the Rasa data disagree:
   and a rule in data/rules that answers it with action_answer_rule;
 - every intent that a rule answers with action_answer_rule has an entry (inform_status excepted);
 - every intent in domain.yml has at least MIN_EXAMPLES NLU examples.
+
+Warns (without failing) about every rule entry whose `checked` date is more than
+MAX_CHECKED_AGE_DAYS days old: its sources should be checked again.
 """
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set
 
 import yaml
 
@@ -20,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a file: make `actions` importable
     sys.path.insert(0, str(ROOT))
 
-from actions.knowledge import KnowledgeError, load  # noqa: E402
+from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
 ANSWER_ACTION = "action_answer_rule"
 MIN_EXAMPLES = 25
 NOT_RULE_INTENTS = {"inform_status"}
@@ -81,15 +85,30 @@ def problems(root: Path = ROOT) -> List[str]:
     return found
 
 
-def main() -> int:
-    found = problems()
+def freshness_warnings(kb: KnowledgeBase, today: Optional[dt.date] = None) -> List[str]:
+    """One line per entry that was last checked more than MAX_CHECKED_AGE_DAYS days ago."""
+    today = today or dt.date.today()
+    return [
+        "%s: entry '%s': checked %s is %d days ago (more than %d); check it against its sources"
+        % (entry.file, entry.id, entry.checked.isoformat(), (today - entry.checked).days, MAX_CHECKED_AGE_DAYS)
+        for entry in stale_rules(kb, today)
+    ]
+
+
+def main(root: Path = ROOT, today: Optional[dt.date] = None) -> int:
+    found = problems(root)
     if found:
         print("Knowledge base check FAILED (%d problem(s)):" % len(found))
         for problem in found:
             print("- " + problem)
         return 1
-    kb = load(ROOT / "knowledge")
+    kb = load(root / "knowledge")
     print("Knowledge base OK: %d rules, %d organisations, %d themes." % (len(kb.rules), len(kb.organisations), len(kb.themes)))
+    warnings = freshness_warnings(kb, today)
+    if warnings:
+        print("Warning: %d rule(s) not checked for more than %d days:" % (len(warnings), MAX_CHECKED_AGE_DAYS))
+        for warning in warnings:
+            print("- " + warning)
     return 0
 
 

@@ -153,6 +153,30 @@ def test_personal_data_is_redacted_before_it_is_stored(prod):
     assert "persoonsgegevens" not in say(prod.url, who, "bel me op 06-12345678")  # warned once
 
 
+def test_insights_read_the_shared_postgresql_store(prod, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from scripts.servers import ROOT
+
+    who = sender()
+    say(prod.url, who, "mail me: amina@example.nl " + "blorp " * 200)  # over 1000 characters: not understood
+    s = prod.settings
+    done = subprocess.run([sys.executable, "-m", "scripts.insights", "--profile", "prod", "--out", str(tmp_path)],
+                          cwd=ROOT, env={**os.environ, "PGHOST": s.pg_host, "PGPORT": str(s.pg_port),
+                                         "PGDATABASE": s.pg_database}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    connection = s.connect()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT sender_id) FROM events WHERE type_name = 'user'")
+        stored = cursor.fetchone()[0]
+    connection.close()
+    assert "insights: %d conversation(s)" % stored in done.stdout  # every conversation of both replicas
+    page = (tmp_path / "insights.html").read_text(encoding="utf-8")
+    assert "mail me: [weggelaten] blorp" in page and "amina@example" not in page
+
+
 def test_oversized_message_is_answered_but_not_processed(prod):
     who = sender()
     reply = say(prod.url, who, "a" * 20_000)

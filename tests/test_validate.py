@@ -1,13 +1,15 @@
 """`make validate`'s consistency checks between the knowledge base and the Rasa data."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from scripts.validate_knowledge import MIN_EXAMPLES, problems
+from actions.knowledge import load, stale_rules
+from scripts.validate_knowledge import MIN_EXAMPLES, main, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +49,49 @@ def test_entry_without_rule_and_rule_without_entry(project):
 def test_knowledge_errors_are_reported_first(project):
     (project / "knowledge" / "organisations.yml").write_text("organisations: [")
     assert problems(project)[0].startswith("organisations.yml: is not valid YAML")
+
+
+def _newest_checked(project: Path) -> dt.date:
+    """A "today" for which the real entries are as fresh as they get (no test depends on the clock)."""
+    return max(r.checked for r in load(project / "knowledge").rules)
+
+
+def _back_date(project: Path, file: str, entry_id: str, day) -> None:  # type: ignore[no-untyped-def]
+    path = project / "knowledge" / "rules" / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(e for e in data["entries"] if e["id"] == entry_id)["checked"] = day
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_stale_rules_are_those_checked_more_than_180_days_ago(project):
+    today = _newest_checked(project)
+    _back_date(project, "employer.yml", "employer_checks", today - dt.timedelta(days=181))
+    _back_date(project, "work.yml", "paid_work", today - dt.timedelta(days=400))
+    _back_date(project, "employer.yml", "employer_support", today - dt.timedelta(days=180))
+    kb = load(project / "knowledge", today=today)
+    fresh = {r.id for r in kb.rules if (today - r.checked).days <= 180}
+    assert "employer_support" in fresh  # exactly 180 days: not stale yet
+    stale = [r.id for r in stale_rules(kb, today)]
+    assert stale.index("paid_work") < stale.index("employer_checks")  # oldest first
+    assert not fresh & set(stale) and set(stale) | fresh == {r.id for r in kb.rules}
+    assert "employer_checks" not in [r.id for r in stale_rules(kb, today, max_age_days=365)]
+
+
+def test_validate_warns_about_stale_rules_and_still_passes(project, capsys):
+    today = _newest_checked(project)
+    old = today - dt.timedelta(days=200)
+    _back_date(project, "employer.yml", "employer_checks", old)
+    assert main(project, today=today) == 0
+    out = capsys.readouterr().out
+    assert "Knowledge base OK" in out and "rule(s) not checked for more than 180 days" in out
+    warning = next(line for line in out.splitlines() if "employer_checks" in line)
+    assert "rules/employer.yml" in warning and old.isoformat() in warning and "200 days ago" in warning
+    fresh = [r.id for r in load(project / "knowledge", today=today).rules if (today - r.checked).days <= 180]
+    assert fresh and not any("entry '%s'" % rid in out for rid in fresh)
+
+
+def test_validate_prints_no_warning_when_everything_is_fresh(project, capsys):
+    kb = load(project / "knowledge")
+    today = min(r.checked for r in kb.rules) + dt.timedelta(days=180)
+    assert main(project, today=today) == 0
+    assert "Warning" not in capsys.readouterr().out

@@ -1,6 +1,8 @@
 """The chat widget in a real browser (Debian's Chromium driven by Playwright) against the real
 Rasa and action servers: keyboard use, answers with source links, quick replies, feedback stored
-in the tracker, reload, HTML shown as text, the error state, and an axe-core scan."""
+in the tracker, reload, HTML shown as text, the error state, staff mode's link to the kennisbank,
+and an axe-core scan. The kennisbank page itself: search and filters, without JavaScript, under its
+Content-Security-Policy, and an axe-core scan."""
 from __future__ import annotations
 
 import json
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from actions.answers import dutch_date
+from actions.knowledge import fold
 from scripts.servers import free_port
 from scripts.web_server import make_server
 
@@ -162,3 +166,101 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, site):
     box = page.locator("#rh-panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     context.close()
+
+
+def test_staff_mode_links_a_rule_answer_to_its_kennisbank_entry(page, site, kb):
+    page.goto(site + "?staff=1")
+    page.click(".rh-launcher")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'rh-input'")
+    answer = ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
+    link = answer.locator(".rh-staff a")
+    label = link.text_content()
+    match = re.fullmatch(r"Regel: ([a-z_]+) · gecontroleerd (.+)", label)
+    assert match, label
+    entry = kb.rule(match.group(1))
+    assert entry is not None and match.group(2) == dutch_date(kb, entry.checked)
+    assert link.get_attribute("href") == site + "kennisbank#" + entry.id
+    page.goto(link.get_attribute("href"))
+    assert page.locator("#%s h3" % entry.id).text_content() == entry.title
+    assert page.evaluate("document.querySelector(':target').id") == entry.id
+
+
+def test_normal_mode_shows_no_rule_link(page, site):
+    open_with_keyboard(page, site)
+    answer = ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
+    assert answer.locator(".rh-fb-up").count() == 1  # a rule answer: it carries a rule id
+    assert page.locator(".rh-staff").count() == 0
+
+
+@pytest.fixture(scope="module")
+def web_only():
+    """The web server alone (the kennisbank page needs no Rasa server)."""
+    server = serve("http://127.0.0.1:%d" % free_port())
+    yield "http://127.0.0.1:%d/" % server.server_address[1]
+    server.shutdown()
+
+
+# the text of each entry, one text node after another (as web/kennisbank.js searches it)
+ENTRY_TEXTS = """Object.fromEntries([...document.querySelectorAll('.kb-entry')].map(a => {
+  const walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT), parts = [];
+  while (walker.nextNode()) parts.push(walker.currentNode.nodeValue);
+  return [a.id, parts.join(' ')];
+}))"""
+
+
+def visible_entries(page):
+    return set(page.evaluate("[...document.querySelectorAll('.kb-entry:not([hidden])')].map(a => a.id)"))
+
+
+def test_kennisbank_search_and_filters(page, web_only, kb):
+    errors = []  # console errors, e.g. what the Content-Security-Policy blocked (the favicon 404 aside)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
+            and not message.location.get("url", "").endswith("/favicon.ico") else None)
+    page.goto(web_only + "kennisbank")
+    page.wait_for_selector("#kb-filters:not([hidden])")
+    texts = {rid: fold(text) for rid, text in page.evaluate(ENTRY_TEXTS).items()}
+    assert set(texts) == {r.id for r in kb.rules} == visible_entries(page)
+
+    page.fill("#kb-search", "TWV")
+    expected = {rid for rid, text in texts.items() if "twv" in text}
+    assert {"paid_work", "work_permit"} <= expected and len(expected) < len(texts)
+    assert visible_entries(page) == expected
+    assert page.locator("#kb-count").text_content().startswith("%d van de %d regels" % (len(expected), len(texts)))
+    page.fill("#kb-search", "twv UWV Oekraïne")  # every word; case and accents ignored
+    both = {rid for rid, text in texts.items() if "twv" in text and "uwv" in text and "oekraine" in text}
+    assert both and visible_entries(page) == both
+    page.fill("#kb-search", "zzzgeenwoord")
+    assert visible_entries(page) == set() and page.locator("#kb-empty").is_visible()
+
+    page.fill("#kb-search", "")
+    page.select_option("#kb-theme", "study")
+    assert visible_entries(page) == {r.id for r in kb.rules if r.theme == "study"}
+    assert page.locator("section.kb-theme[data-theme=work]").is_hidden()
+
+    page.select_option("#kb-theme", "")
+    page.select_option("#kb-status", "ukrainian")
+    assert visible_entries(page) == set(texts)  # an entry with one shared answer holds for everybody
+    assert page.locator("#paid_work [data-status=ukrainian]").is_visible()
+    assert page.locator("#paid_work [data-status=asylum_seeker]").is_hidden()
+    assert errors == []  # nothing blocked by the Content-Security-Policy, no script error
+
+
+def test_kennisbank_without_javascript_shows_every_entry(browser, web_only, kb):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(web_only + "kennisbank")
+    assert page.locator(".kb-entry:visible").count() == len(kb.rules)
+    assert page.locator("#kb-filters").is_hidden()  # no controls that would do nothing
+    context.close()
+
+
+def test_kennisbank_accessibility_scan(browser, web_only):
+    context = browser.new_context(bypass_csp=True)  # to inject axe-core
+    page = context.new_page()
+    page.goto(web_only + "kennisbank")
+    page.wait_for_selector("#kb-filters:not([hidden])")
+    page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    context.close()
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"]) for v in serious]

@@ -4,6 +4,11 @@
  *           data-server="https://chat.example.org" data-title="Regelhulp"
  *           data-lang="nl" data-helpdesk-url="https://www.vluchtelingenwerk.nl/contact"></script>
  *
+ * Staff mode (for the helpdesk and the content team): open the host page with ?staff=1, or add
+ * data-staff="true" to the tag; each rule answer then links to its entry on the kennisbank page
+ * ("Regel: <rule id> · gecontroleerd <date>"), at data-kennisbank-url (default /kennisbank on the
+ * widget's own origin).
+ *
  * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
  * sessionStorage, so a reload continues the conversation). Messages are rendered with DOM APIs
  * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
@@ -20,6 +25,9 @@
     lang: script.getAttribute("data-lang") || "nl",
     helpdeskUrl: script.getAttribute("data-helpdesk-url") || "https://www.vluchtelingenwerk.nl",
     base: script.src.replace(/[^/]*$/, ""),
+    staff: /^(1|true|yes)$/i.test(script.getAttribute("data-staff") || "") ||
+      new URLSearchParams(window.location.search).get("staff") === "1",
+    kennisbankUrl: script.getAttribute("data-kennisbank-url") || new URL("/kennisbank", script.src).href,
   };
 
   var TEXT = {
@@ -39,6 +47,10 @@
     thanks: "Bedankt voor je reactie.",
     you: "Jij",
     bot: cfg.title,
+    staffRule: "Regel: ",
+    staffChecked: " · gecontroleerd ",
+    months: ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+      "oktober", "november", "december"],
   };
 
   var STORE_SESSION = "regelhulp.session";
@@ -161,6 +173,7 @@
       item.appendChild(group);
     }
     if (who === "bot" && message.rule_id) item.appendChild(feedbackControls(message));
+    if (who === "bot" && message.rule_id && cfg.staff) item.appendChild(staffLink(message));
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (save !== false) { history.push(message); saveHistory(); }
@@ -183,6 +196,21 @@
       }));
     });
     return box;
+  }
+
+  function dutchDate(iso) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ""));
+    return parts ? Number(parts[3]) + " " + TEXT.months[Number(parts[2]) - 1] + " " + parts[1] : "";
+  }
+
+  // Staff mode: which kennisbank entry an answer came from, and when that entry was checked.
+  function staffLink(message) {
+    var label = TEXT.staffRule + message.rule_id;
+    if (dutchDate(message.checked)) label += TEXT.staffChecked + dutchDate(message.checked);
+    return el("p", { class: "rh-staff" }, [
+      el("a", { href: cfg.kennisbankUrl + "#" + encodeURIComponent(message.rule_id), target: "_blank",
+        rel: "noopener noreferrer", text: label }),
+    ]);
   }
 
   function showTyping(on) {
@@ -250,6 +278,7 @@
         text: data.text,
         buttons: data.quick_replies || data.buttons,
         rule_id: data.rule_id || (data.metadata && data.metadata.rule_id),
+        checked: data.checked || (data.metadata && data.metadata.checked),
       });
     });
   }

@@ -1,0 +1,228 @@
+"""`make insights`: the figures counted from stored events, the HTML report, the command's errors,
+and reading the production profile's PostgreSQL store (a database of its own, dropped afterwards).
+The conversations are built from Rasa's own event classes, as the tracker store keeps them."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from scripts.insights_report import PLOTS, write_report
+from scripts.insights_stats import compute
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY1 = dt.datetime(2026, 11, 2, 10, 0).timestamp()
+DAY2 = dt.datetime(2026, 11, 3, 15, 0).timestamp()
+
+
+def user(text, intent, at, entities=()):
+    return UserUttered(text, intent={"name": intent, "confidence": 0.9}, entities=list(entities), timestamp=at)
+
+
+def bot(at, text="...", **metadata):
+    return BotUttered(text, metadata=metadata, timestamp=at)
+
+
+def feedback(value, rule, at):
+    text = '/feedback{"feedback_value": "%s", "feedback_rule": "%s"}' % (value, rule)
+    return user(text, "feedback", at, [{"entity": "feedback_value", "value": value},
+                                       {"entity": "feedback_rule", "value": rule}])
+
+
+def conversations():
+    """Three conversations over two days (Rasa events; `as_dicts` gives the stored form)."""
+    employer = [
+        SessionStarted(timestamp=DAY1), ActionExecuted("action_listen", timestamp=DAY1),
+        user("Mag een asielzoeker bij ons werken?", "ask_paid_work", DAY1 + 1),
+        bot(DAY1 + 2, rule_id="paid_work", status="asylum_seeker", sources=["https://www.uwv.nl/x"]),
+        feedback("up", "paid_work", DAY1 + 3),
+        user("en vrijwilligerswerk?", "ask_volunteering", DAY1 + 4),
+        bot(DAY1 + 5, rule_id="volunteering", asks="status"),
+        feedback("down", "volunteering", DAY1 + 6),
+        feedback("meh", "volunteering", DAY1 + 7),  # not a value the widget sends: ignored
+        feedback("up", "<script>", DAY1 + 8),  # not a rule id: ignored
+        user("/request_human", "request_human", DAY1 + 9),  # the widget's button
+        bot(DAY1 + 10, handoff={"reason": "request", "status": None, "themes": ["paid_work"], "last_rule_id": None}),
+    ]
+    lost = [
+        user("blorp mail me op amina@example.nl", "nlu_fallback", DAY2),
+        ActionExecuted("action_two_stage_fallback", timestamp=DAY2 + 1),
+        user("<b>zxqv</b> fnord", "nlu_fallback", DAY2 + 2),
+        ActionExecuted("action_default_fallback", timestamp=DAY2 + 3),
+        bot(DAY2 + 3, handoff={"reason": "fallback", "status": None, "themes": [], "last_rule_id": None}),
+        user("Wat voor weer wordt het morgen?", "out_of_scope", DAY2 + 4),
+    ]
+    policy_fallback = [  # NLU understood it, but no rule applied: the policy's fallback answers
+        user("mag hij werken?", "ask_paid_work", DAY2 + 10), ActionExecuted("action_default_fallback", timestamp=DAY2 + 11),
+        bot(DAY2 + 11, rule_id="paid_work", sources=["https://www.uwv.nl/x"]),
+        user("ik wil een medewerker", "request_human", DAY2 + 12),
+    ]
+    return {"employer": employer, "lost": lost, "policy": policy_fallback}
+
+
+def as_dicts(conversation_events):
+    return {sender: [e.as_dict() for e in events] for sender, events in conversation_events.items()}
+
+
+@pytest.fixture(scope="module")
+def figures():
+    return compute(as_dicts(conversations()))
+
+
+def test_counts_conversations_messages_and_days(figures):
+    assert figures.conversations == 3
+    assert figures.messages == 12 and figures.typed == 7  # payloads (feedback, buttons) are not typed
+    assert (figures.first_day, figures.last_day) == (dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+    day1, day2 = figures.days.values()
+    assert (day1.conversations, day1.messages, day1.typed) == (1, 7, 2)
+    assert (day2.conversations, day2.messages, day2.typed, day2.fallback, day2.out_of_scope) == (2, 5, 5, 3, 1)
+
+
+def test_fallback_and_out_of_scope_rates(figures):
+    assert figures.fallback == 3  # two nlu_fallback, one policy fallback
+    assert figures.out_of_scope == 1
+    assert figures.fallback_rate == pytest.approx(3 / 7) and figures.out_of_scope_rate == pytest.approx(1 / 7)
+
+
+def test_themes_count_conversations_per_rule(figures):
+    assert dict(figures.themes) == {"paid_work": 2, "volunteering": 1}
+    assert figures.intents["ask_paid_work"] == 2 and figures.intents["nlu_fallback"] == 2
+
+
+def test_feedback_per_rule_only_from_valid_buttons(figures):
+    assert {rule: dict(counts) for rule, counts in figures.feedback.items()} == {
+        "paid_work": {"up": 1, "down": 0}, "volunteering": {"up": 0, "down": 1}}
+    assert (figures.feedback_total("up"), figures.feedback_total("down")) == (1, 1)
+
+
+def test_handoffs_by_reason_and_requests(figures):
+    assert dict(figures.handoffs) == {"request": 1, "fallback": 1}
+    assert figures.handoff_requests == 2  # the widget's button and a typed request
+
+
+def test_unanswered_messages_are_listed_redacted_in_time_order(figures):
+    listed = [(u.kind, u.text) for u in figures.unanswered]
+    assert listed == [
+        ("fallback", "blorp mail me op [weggelaten]"),
+        ("fallback", "<b>zxqv</b> fnord"),
+        ("out_of_scope", "Wat voor weer wordt het morgen?"),
+        ("fallback", "mag hij werken?"),
+        ("handoff", "ik wil een medewerker"),
+    ]  # the widget's /request_human button is counted, but it is not a question to list
+
+
+def test_no_conversations_gives_zeros():
+    empty = compute({"only-a-session-start": [SessionStarted(timestamp=DAY1).as_dict()]})
+    assert (empty.conversations, empty.messages, empty.fallback_rate, empty.first_day) == (0, 0, 0.0, None)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def cell(page: str, label: str) -> str:
+    """The value next to LABEL in the report's table of figures."""
+    match = re.search(r"<td>%s</td><td class=\"n\">([^<]*)</td>" % re.escape(label), page)
+    assert match, label
+    return match.group(1)
+
+
+def test_report_opens_with_period_and_figures_and_escapes_messages(figures, tmp_path, kb):
+    stale = [kb.rules[0]]
+    path = write_report(figures, kb, stale, tmp_path, "SQLite test.db", today=dt.date(2026, 11, 22))
+    page = path.read_text(encoding="utf-8")
+    assert "Periode: 2 november 2026 tot en met 3 november 2026. Gesprekken: 3." in page
+    assert cell(page, "Gesprekken") == "3"
+    assert cell(page, "Niet begrepen") == "3 (42,9%)"
+    assert cell(page, "Buiten het onderwerp") == "1 (14,3%)"
+    assert cell(page, "Feedback nuttig / niet nuttig") == "1 / 1"
+    assert cell(page, "Kennisbank: lang niet gecontroleerd") == "1"
+    assert "<td>%s</td><td>%s</td>" % (kb.rules[0].id, html.escape(kb.rules[0].title)) in page
+    assert "blorp mail me op [weggelaten]" in page and "amina@example" not in page
+    assert "&lt;b&gt;zxqv&lt;/b&gt; fnord" in page and "<b>zxqv" not in page
+    assert "<td>paid_work</td><td class=\"n\">1</td><td class=\"n\">0</td>" in page  # feedback per rule
+
+
+def test_report_is_self_contained_with_its_plots_next_to_it(figures, tmp_path, kb):
+    page = write_report(figures, kb, [], tmp_path, "SQLite test.db").read_text(encoding="utf-8")
+    images = re.findall(r"<img src=\"([^\"]+)\"", page)
+    assert sorted(images) == sorted(PLOTS)
+    for name in images:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page and "<link" not in page
+
+
+def test_report_without_conversations_has_no_plots(tmp_path, kb):
+    for name in PLOTS:  # left over from an earlier run
+        (tmp_path / name).write_bytes(b"old")
+    page = write_report(compute({}), kb, [], tmp_path, "SQLite leeg.db").read_text(encoding="utf-8")
+    assert "geen gesprekken opgeslagen" in page and "<img" not in page
+    assert page.count("<p>Geen.</p>") == 6  # per day, themes, intents, feedback, unanswered, stale entries
+    assert not any((tmp_path / name).exists() for name in PLOTS)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def run_insights(tmp_path, *args, **env):
+    return subprocess.run([sys.executable, "-m", "scripts.insights", "--out", str(tmp_path / "out"), *args],
+                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+
+
+def test_missing_sqlite_store_is_a_clear_error(tmp_path):
+    done = run_insights(tmp_path, TRACKER_DB=str(tmp_path / "nothing.db"))
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr and "nothing.db" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "nothing.db").exists()  # reading must not create it
+
+
+def test_database_down_is_a_clear_error(tmp_path):
+    done = run_insights(tmp_path, "--profile", "prod", PGPORT="1")
+    assert done.returncode == 1
+    assert "cannot read the tracker store (prod profile" in done.stderr and "Traceback" not in done.stderr
+    assert "port 1 failed" in done.stderr  # the database client's own reason, first line
+
+
+def test_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    (tmp_path / "broken.db").write_text("not sqlite")
+    done = run_insights(tmp_path, TRACKER_DB=str(tmp_path / "broken.db"))
+    assert done.returncode == 1 and "cannot read the tracker store" in done.stderr and "Traceback" not in done.stderr
+
+
+def save(store, conversation_events):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    for sender, events in conversation_events.items():
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+
+
+def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from scripts.prod import ProdSettings, drop_database, ensure_database
+
+    settings = ProdSettings(pg_database="regelhulp_insights_%s" % uuid.uuid4().hex[:10])
+    ensure_database(settings)
+    try:
+        store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=settings.pg_host, port=settings.pg_port,
+                                db=settings.pg_database, username=settings.pg_user, password=settings.pg_password or None)
+        save(store, conversations())
+        store.engine.dispose()
+        done = run_insights(tmp_path, "--profile", "prod", PGDATABASE=settings.pg_database,
+                            PGHOST=settings.pg_host, PGPORT=str(settings.pg_port))
+    finally:
+        drop_database(settings)
+    assert done.returncode == 0, done.stderr
+    assert "3 conversation(s), 12 message(s), 3 not understood, 1 out of scope" in done.stdout
+    page = (tmp_path / "out" / "insights.html").read_text(encoding="utf-8")
+    assert "postgresql://" in page and "/%s." % settings.pg_database in page
+    assert cell(page, "Gesprekken") == "3" and "blorp mail me op [weggelaten]" in page
