@@ -3,6 +3,12 @@
 One loader serves the action server (answers), the spaCy pipeline builder (entity-ruler
 patterns) and `make validate`. Loading either returns a complete, valid `KnowledgeBase` or
 raises `KnowledgeError` listing every problem as ``file: entry 'id': field 'name': message``.
+
+Dutch is the source language. Every rule entry, status group, theme and organisation also carries
+its texts in each language of TRANSLATIONS in a block named after the language (`en:`), with the
+same fields as the Dutch text; the fixed phrases are in phrases_<language>.yml with the same keys
+and placeholders as phrases.yml. The accessors (`title_in`, `answer_for(status, lang)`,
+`label_in`, `kb.phrase(key, lang)`, ...) return Dutch unless asked for another language.
 """
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +31,34 @@ MAX_ANSWER_WORDS = 120
 MAX_COMBINED_WORDS = 170  # shared answer + one status-specific answer
 MAX_CHECKED_AGE_DAYS = 180  # an entry checked longer ago than this should be checked again
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_LANGUAGE = "nl"  # the language of the plain fields (title, answer, label, ...) and of phrases.yml
+TRANSLATIONS = {"en": "English"}  # the other languages: an `en:` block per item and phrases_en.yml
+LANGUAGES = (DEFAULT_LANGUAGE,) + tuple(TRANSLATIONS)
+RULE_TEXT_FIELDS = ("title", "answer", "answers", "pending")  # what an entry's `en:` block may hold
+
+
+def phrases_file(language: str = DEFAULT_LANGUAGE) -> str:
+    """phrases.yml for Dutch, phrases_<language>.yml for a translation."""
+    return "phrases.yml" if _language(language) == DEFAULT_LANGUAGE else "phrases_%s.yml" % language
+
+
+def _language(language: Optional[str]) -> str:
+    if language is None:
+        return DEFAULT_LANGUAGE
+    if language not in LANGUAGES:
+        raise ValueError("unknown language %r; the knowledge base has %s" % (language, ", ".join(LANGUAGES)))
+    return language
+
+
+def _translated(item: object, language: Optional[str], name: str) -> str:
+    """A text field of a status group, theme or organisation in `language` (Dutch by default)."""
+    language = _language(language)
+    if language == DEFAULT_LANGUAGE:
+        return getattr(item, name)
+    try:
+        return item.translations[language][name]  # type: ignore[attr-defined]
+    except KeyError:
+        raise LookupError("%s '%s' has no %s text for '%s'" % (type(item).__name__, getattr(item, "id", "?"), language, name)) from None
 
 
 class KnowledgeError(Exception):
@@ -42,6 +77,13 @@ class StatusGroup:
     label: str
     button: str
     synonyms: Tuple[str, ...]
+    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"label": ..., "button": ...}}
+
+    def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return _translated(self, language, "label")
+
+    def button_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return _translated(self, language, "button")
 
 
 @dataclass(frozen=True)
@@ -52,18 +94,36 @@ class Organisation:
     description: str
     website: str
     synonyms: Tuple[str, ...]
+    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"description": ...}}
+
+    def description_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return _translated(self, language, "description")
 
 
 @dataclass(frozen=True)
 class Theme:
     id: str
     label: str
+    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"label": ...}}
+
+    def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return _translated(self, language, "label")
 
 
 @dataclass(frozen=True)
 class Source:
     url: str
     organisation: str
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """The texts of a rule entry in one language: the same fields as the Dutch entry."""
+
+    title: str
+    answer: Optional[str] = None
+    answers: Dict[str, str] = field(default_factory=dict)
+    pending: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +141,7 @@ class RuleEntry:
     answer: Optional[str] = None
     pending: Optional[str] = None
     pending_for: Tuple[str, ...] = ()  # status groups the pending change concerns; empty = all
+    translations: Dict[str, RuleText] = field(default_factory=dict)  # {"en": RuleText(...)}
 
     def pending_applies(self, status: Optional[str]) -> bool:
         return bool(self.pending) and (not self.pending_for or status is None or status in self.pending_for)
@@ -89,11 +150,32 @@ class RuleEntry:
     def depends_on_status(self) -> bool:
         return bool(self.answers)
 
-    def answer_for(self, status: Optional[str]) -> str:
+    def text_in(self, language: str = DEFAULT_LANGUAGE) -> RuleText:
+        """All texts of the entry in `language` (Dutch by default)."""
+        language = _language(language)
+        if language == DEFAULT_LANGUAGE:
+            return RuleText(title=self.title, answer=self.answer, answers=self.answers, pending=self.pending)
+        try:
+            return self.translations[language]
+        except KeyError:
+            raise LookupError("entry '%s' has no %s text" % (self.id, language)) from None
+
+    def title_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return self.text_in(language).title
+
+    def shared_answer_in(self, language: str = DEFAULT_LANGUAGE) -> Optional[str]:
+        """The answer for everybody (`answer`), or None when the entry has none."""
+        return self.text_in(language).answer
+
+    def pending_in(self, language: str = DEFAULT_LANGUAGE) -> Optional[str]:
+        return self.text_in(language).pending
+
+    def answer_for(self, status: Optional[str], language: str = DEFAULT_LANGUAGE) -> str:
         """The shared answer (if any) followed by the part for the status group."""
-        parts = [self.answer] if self.answer else []
+        text = self.text_in(language)
+        parts = [text.answer] if text.answer else []
         if self.depends_on_status:
-            parts.append(self.answers.get(status or "other") or self.answers["other"])
+            parts.append(text.answers.get(status or "other") or text.answers["other"])
         return "\n\n".join(parts)
 
 
@@ -118,6 +200,7 @@ class KnowledgeBase:
     phrases: Dict[str, object]
     fingerprint: str
     helpdesk: Tuple[HelpdeskContact, ...] = ()
+    translated_phrases: Dict[str, Dict[str, object]] = field(default_factory=dict)  # {"en": phrases_en.yml}
 
     def rule_for_intent(self, intent: Optional[str]) -> Optional[RuleEntry]:
         return next((r for r in self.rules if r.intent == intent), None)
@@ -138,8 +221,18 @@ class KnowledgeBase:
             text, ((o.id, o.synonyms + (o.abbreviation, o.name)) for o in self.organisations.values())
         )
 
-    def phrase(self, key: str) -> str:
-        return str(self.phrases[key])
+    def phrases_in(self, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
+        """All phrases of `language` (Dutch by default), including `months` and `intent_labels`."""
+        language = _language(language)
+        if language == DEFAULT_LANGUAGE:
+            return self.phrases
+        try:
+            return self.translated_phrases[language]
+        except KeyError:
+            raise LookupError("the knowledge base has no %s phrases" % language) from None
+
+    def phrase(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
+        return str(self.phrases_in(language)[key])
 
 
 # ---------------------------------------------------------------- freshness
@@ -266,6 +359,7 @@ def _load_status_groups(directory: Path, problems: _Problems) -> Tuple[StatusGro
                 label=_text(raw, "label", file, gid, problems) or gid,
                 button=_text(raw, "button", file, gid, problems) or gid,
                 synonyms=_string_list(raw, "synonyms", file, gid, problems),
+                translations=_translations(raw, ("label", "button"), file, gid, problems),
             )
         )
     found = tuple(g.id for g in groups)
@@ -289,6 +383,7 @@ def _load_organisations(directory: Path, problems: _Problems) -> Dict[str, Organ
             description=_text(raw, "description", file, oid, problems) or "",
             website=str(website),
             synonyms=_string_list(raw, "synonyms", file, oid, problems),
+            translations=_translations(raw, ("description",), file, oid, problems),
         )
     return organisations
 
@@ -296,17 +391,91 @@ def _load_organisations(directory: Path, problems: _Problems) -> Dict[str, Organ
 def _load_themes(directory: Path, problems: _Problems) -> Tuple[Theme, ...]:
     file = "themes.yml"
     return tuple(
-        Theme(id=tid, label=_text(raw, "label", file, tid, problems) or tid)
+        Theme(
+            id=tid,
+            label=_text(raw, "label", file, tid, problems) or tid,
+            translations=_translations(raw, ("label",), file, tid, problems),
+        )
         for tid, raw in _entries(_read_yaml(directory / file, "themes", problems), file, problems)
     )
 
 
-def _load_phrases(directory: Path, problems: _Problems) -> Dict[str, object]:
-    phrases = _read_yaml(directory / "phrases.yml", "phrases", problems)
+def _load_phrases(directory: Path, problems: _Problems, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
+    """The one reader of phrases.yml and its translations (phrases_<language>.yml)."""
+    file = phrases_file(language)
+    phrases = _read_yaml(directory / file, "phrases", problems)
     if phrases and not isinstance(phrases, dict):
-        problems.add("phrases.yml", None, "phrases", "must be a mapping of key: text")
+        problems.add(file, None, "phrases", "must be a mapping of key: text")
         return {}
     return dict(phrases or {})
+
+
+def _placeholders(text: str) -> Optional[List[str]]:
+    """The {placeholders} of a format text, sorted; None when the braces are malformed."""
+    try:
+        return sorted({name for _, name, _, _ in string.Formatter().parse(text) if name is not None})
+    except ValueError:
+        return None
+
+
+def _compare_phrases(dutch: Dict, translated: Dict, file: str, problems: _Problems, prefix: str = "") -> None:
+    """A translation of phrases.yml has exactly its keys (also inside mappings such as
+    `intent_labels`), lists of the same length (`months`) and the same placeholders per text."""
+    for key, original in dutch.items():
+        name = prefix + str(key)
+        if key not in translated:
+            problems.add(file, name, None, "is missing (phrases.yml has it)")
+            continue
+        value = translated[key]
+        if isinstance(original, dict):
+            if isinstance(value, dict):
+                _compare_phrases(original, value, file, problems, name + ".")
+            else:
+                problems.add(file, name, None, "must be a mapping of key: text, like in phrases.yml")
+        elif isinstance(original, list):
+            if not isinstance(value, list) or len(value) != len(original) or not all(isinstance(v, str) and v.strip() for v in value):
+                problems.add(file, name, None, "must be a list of %d texts, like in phrases.yml" % len(original))
+        elif not isinstance(value, str) or not value.strip():
+            problems.add(file, name, None, "must be a non-empty text")
+        else:
+            wanted, found = _placeholders(str(original)), _placeholders(value)
+            if found is None:
+                problems.add(file, name, "placeholders", "has unbalanced braces; use {name} placeholders only")
+            elif wanted is not None and found != wanted:
+                show = lambda names: ", ".join("{%s}" % n for n in names) or "none"  # noqa: E731
+                problems.add(file, name, "placeholders", "has %s, but phrases.yml has %s" % (show(found), show(wanted)))
+    for key in translated:
+        if key not in dutch:
+            problems.add(file, prefix + str(key), None, "is not in phrases.yml (the keys must be the same)")
+
+
+def _translation_block(raw: dict, language: str, file: str, entry: str, problems: _Problems) -> Optional[dict]:
+    block = raw.get(language)
+    if block is None:
+        problems.add(file, entry, language, "is missing: every entry needs its %s texts" % TRANSLATIONS[language])
+        return None
+    if not isinstance(block, dict):
+        problems.add(file, entry, language, "must be a mapping of field: text")
+        return None
+    return block
+
+
+def _translations(raw: dict, fields: Tuple[str, ...], file: str, entry: str, problems: _Problems) -> Dict[str, Dict[str, str]]:
+    """The `en:` block of a status group, theme or organisation: exactly `fields`, all texts."""
+    result: Dict[str, Dict[str, str]] = {}
+    for language in TRANSLATIONS:
+        block = _translation_block(raw, language, file, entry, problems)
+        if block is None:
+            continue
+        texts = {}
+        for name in fields:
+            text = _text(block, name, file, entry, problems, label="%s.%s" % (language, name))
+            if text is not None:
+                texts[name] = text
+        for extra in sorted(set(map(str, block)) - set(fields)):
+            problems.add(file, entry, "%s.%s" % (language, extra), "is not translated here (expected: %s)" % ", ".join(fields))
+        result[language] = texts
+    return result
 
 
 PHONE_PATTERN = re.compile(r"^\+?\d[\d -]{3,}\d$")
@@ -367,14 +536,7 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
                     answers[group] = text
             for extra in set(raw["answers"]) - set(STATUS_GROUP_IDS):
                 problems.add(file, rid, "answers.%s" % extra, "is not a status group")
-    for key, text in list(answers.items()) + [("answer", answer)]:
-        if text and _word_count(text) > MAX_ANSWER_WORDS:
-            where = "answers.%s" % key if key != "answer" else "answer"
-            problems.add(file, rid, where, "has %d words; the limit is %d" % (_word_count(text), MAX_ANSWER_WORDS))
-    if answer and answers:
-        longest = max(_word_count(t) for t in answers.values()) + _word_count(answer)
-        if longest > MAX_COMBINED_WORDS:
-            problems.add(file, rid, "answers", "'answer' plus the longest status answer has %d words; the limit is %d" % (longest, MAX_COMBINED_WORDS))
+    _check_lengths(answer, answers, "", file, rid, problems)
     pending = _text(raw, "pending", file, rid, problems, required=False)
     pending_for = _string_list(raw, "pending_for", file, rid, problems)
     for group in pending_for:
@@ -418,6 +580,12 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
     elif checked > ctx["today"]:
         problems.add(file, rid, "checked", "lies in the future (%s)" % checked)
 
+    translations = {}
+    for language in TRANSLATIONS:
+        text = _load_rule_text(raw, language, file, rid, problems)
+        if text is not None:
+            translations[language] = text
+
     if len(problems.items) > before:
         return None
     return RuleEntry(
@@ -434,7 +602,66 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         answer=answer,
         pending=pending,
         pending_for=pending_for,
+        translations=translations,
     )
+
+
+def _check_lengths(answer: Optional[str], answers: Dict[str, str], prefix: str, file: str, rid: str, problems: _Problems) -> None:
+    """The word limits, the same in every language; `prefix` is '' for Dutch, 'en.' for English."""
+    for key, text in list(answers.items()) + [("answer", answer)]:
+        if text and _word_count(text) > MAX_ANSWER_WORDS:
+            where = prefix + ("answers.%s" % key if key != "answer" else "answer")
+            problems.add(file, rid, where, "has %d words; the limit is %d" % (_word_count(text), MAX_ANSWER_WORDS))
+    if answer and answers:
+        longest = max(_word_count(t) for t in answers.values()) + _word_count(answer)
+        if longest > MAX_COMBINED_WORDS:
+            problems.add(file, rid, prefix + "answers", "'%sanswer' plus the longest status answer has %d words; the limit is %d" % (prefix, longest, MAX_COMBINED_WORDS))
+
+
+def _load_rule_text(raw: dict, language: str, file: str, rid: str, problems: _Problems) -> Optional[RuleText]:
+    """The entry's `en:` block: a text for every Dutch text field (title, answer, each key of
+    answers, pending) and nothing else, within the same word limits."""
+    block = _translation_block(raw, language, file, rid, problems)
+    if block is None:
+        return None
+    before = len(problems.items)
+    where = lambda name: "%s.%s" % (language, name)  # noqa: E731
+    title = _text(block, "title", file, rid, problems, label=where("title"))
+
+    def mirrored(name: str) -> Optional[str]:
+        has_dutch = raw.get(name) is not None
+        if not has_dutch and name in block:
+            problems.add(file, rid, where(name), "the Dutch entry has no '%s'; remove it here or add the Dutch text" % name)
+            return None
+        return _text(block, name, file, rid, problems, required=has_dutch, label=where(name))
+
+    answer = mirrored("answer")
+    pending = mirrored("pending")
+
+    answers: Dict[str, str] = {}
+    dutch_answers = raw.get("answers")
+    if dutch_answers is None:
+        if "answers" in block:
+            problems.add(file, rid, where("answers"), "the Dutch entry has no 'answers'; remove it here or add the Dutch texts")
+    elif block.get("answers") is None:
+        problems.add(file, rid, where("answers"), "is missing (the Dutch entry has 'answers')")
+    elif not isinstance(block["answers"], dict):
+        problems.add(file, rid, where("answers"), "must map the same status groups as 'answers' to texts")
+    elif isinstance(dutch_answers, dict):
+        keys = [g for g in STATUS_GROUP_IDS if g in dutch_answers] + sorted(set(map(str, dutch_answers)) - set(STATUS_GROUP_IDS))
+        for key in keys:
+            text = _text(block["answers"], key, file, rid, problems, label=where("answers." + key))
+            if text is not None:
+                answers[key] = text
+        for extra in sorted(set(map(str, block["answers"])) - set(keys)):
+            problems.add(file, rid, where("answers." + extra), "has no Dutch text in 'answers' (the keys must be the same)")
+
+    for extra in sorted(set(map(str, block)) - set(RULE_TEXT_FIELDS)):
+        problems.add(file, rid, where(extra), "is not a text field of an entry (%s)" % ", ".join(RULE_TEXT_FIELDS))
+    _check_lengths(answer, answers, language + ".", file, rid, problems)
+    if len(problems.items) > before:
+        return None
+    return RuleText(title=title or "", answer=answer, answers=answers, pending=pending)
 
 
 def _fingerprint(directory: Path) -> str:
@@ -449,10 +676,17 @@ def _directory(directory: Optional[Path]) -> Path:
     return Path(directory or os.environ.get("REGELHULP_KNOWLEDGE") or DEFAULT_DIR)
 
 
-def load_phrases(directory: Optional[Path] = None) -> Dict[str, object]:
-    """Only phrases.yml, for processes that need the fixed texts but not the rules (the channels)."""
+def load_phrases(directory: Optional[Path] = None, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
+    """Only the phrases, for processes that need the fixed texts but not the rules (the channels):
+    phrases.yml for Dutch (the default), phrases_<language>.yml, checked against phrases.yml, otherwise."""
+    language = _language(language)
+    directory = _directory(directory)
     problems = _Problems()
-    phrases = _load_phrases(_directory(directory), problems)
+    phrases = _load_phrases(directory, problems, language)
+    if language != DEFAULT_LANGUAGE and not problems.items:
+        dutch = _load_phrases(directory, problems)
+        if not problems.items:
+            _compare_phrases(dutch, phrases, phrases_file(language), problems)
     if problems.items:
         raise KnowledgeError(problems.items)
     return phrases
@@ -470,7 +704,15 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
     status_groups = _load_status_groups(directory, problems)
     organisations = _load_organisations(directory, problems)
     themes = _load_themes(directory, problems)
+    before = len(problems.items)
     phrases = _load_phrases(directory, problems)
+    dutch_phrases_ok = len(problems.items) == before
+    translated_phrases: Dict[str, Dict[str, object]] = {}
+    for language in TRANSLATIONS:
+        before = len(problems.items)
+        translated_phrases[language] = _load_phrases(directory, problems, language)
+        if dutch_phrases_ok and len(problems.items) == before:
+            _compare_phrases(phrases, translated_phrases[language], phrases_file(language), problems)
     helpdesk = _load_helpdesk(directory, problems)
     ctx = {"themes": {t.id for t in themes}, "organisations": organisations, "today": today or dt.date.today()}
 
@@ -506,4 +748,5 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         phrases=phrases,
         fingerprint=_fingerprint(directory),
         helpdesk=helpdesk,
+        translated_phrases=translated_phrases,
     )
