@@ -15,7 +15,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import answers, conversation
-from actions.knowledge import KnowledgeBase, load
+from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, KnowledgeBase, load
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ logger.info("Knowledge base loaded: %d rules, fingerprint %s", len(KB.rules), KB
 
 def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, **reply.metadata)
+
+
+def _language(tracker: Tracker) -> str:
+    """The conversation's language (slot `language`, set from each message by the NLU)."""
+    language = tracker.get_slot("language")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _latest_intent(tracker: Tracker) -> Optional[str]:
@@ -63,17 +69,18 @@ class ActionAnswerRule(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         status = tracker.get_slot("status")
+        lang = _language(tracker)
         intent = _latest_intent(tracker)
         entry = KB.rule_for_intent(intent) or KB.rule(tracker.get_slot("theme"))
         if entry is not None and intent == "inform_status" and not entry.depends_on_status:
             entry = None  # a status given after a status-independent answer: just note it
         if entry is None:
-            send(dispatcher, answers.status_noted(KB, status) if status else answers.capabilities(KB))
+            send(dispatcher, answers.status_noted(KB, status, lang) if status else answers.capabilities(KB, lang))
             return []
         if entry.depends_on_status and not status:
-            send(dispatcher, answers.ask_status(KB, entry))
+            send(dispatcher, answers.ask_status(KB, entry, lang))
         else:
-            send(dispatcher, answers.rule_answer(KB, entry, status))
+            send(dispatcher, answers.rule_answer(KB, entry, status, lang))
         return [SlotSet("theme", entry.id)]
 
 
@@ -88,7 +95,7 @@ class ActionAnswerOrganisation(Action):
     ) -> List[EventType]:
         mentions = _entity_values(tracker, "organisation") + [tracker.latest_message.get("text") or ""]
         organisation = next(filter(None, (KB.organisation_in_text(m) for m in mentions)), None)
-        send(dispatcher, answers.organisation_answer(KB, organisation))
+        send(dispatcher, answers.organisation_answer(KB, organisation, _language(tracker)))
         return []
 
 
@@ -101,7 +108,7 @@ class ActionListCapabilities(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        send(dispatcher, answers.capabilities(KB))
+        send(dispatcher, answers.capabilities(KB, _language(tracker)))
         return []
 
 
@@ -114,7 +121,8 @@ class ActionAskWhichTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        send(dispatcher, answers.did_you_mean(KB, tracker.latest_message.get("intent_ranking") or []))
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        send(dispatcher, answers.did_you_mean(KB, ranking, lang=_language(tracker)))
         return []
 
 
@@ -129,7 +137,8 @@ class ActionStoreFeedback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         if not _entity_values(tracker, "feedback_value"):
-            dispatcher.utter_message(text=KB.phrase("feedback_typed"))
+            lang = _language(tracker)
+            dispatcher.utter_message(text=KB.phrase("feedback_typed", lang), lang=lang)
         return []
 
 
@@ -146,7 +155,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        send(dispatcher, answers.handoff(KB, _summary(tracker)))
+        send(dispatcher, answers.handoff(KB, _summary(tracker), lang=_language(tracker)))
         return []
 
 
@@ -161,5 +170,5 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True))
+        send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=_language(tracker)))
         return [UserUtteranceReverted()]

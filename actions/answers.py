@@ -8,7 +8,10 @@ from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
 from actions.conversation import Summary
-from actions.knowledge import HelpdeskContact, KnowledgeBase, Organisation, RuleEntry
+from actions.knowledge import DEFAULT_LANGUAGE, HelpdeskContact, KnowledgeBase, Organisation, RuleEntry
+
+# Every function takes the conversation's language (`lang`: "nl" or "en", Dutch by default) and
+# puts it in the reply's metadata, so the widget can mark each message with its language.
 
 
 @dataclass
@@ -18,8 +21,13 @@ class Reply:
     metadata: Dict[str, object] = field(default_factory=dict)
 
 
-def dutch_date(kb: KnowledgeBase, day: dt.date) -> str:
-    months = kb.phrases["months"]
+def _reply(text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None, **metadata: object) -> Reply:
+    return Reply(text=text, buttons=buttons or [], metadata=dict(metadata, lang=lang))
+
+
+def date_text(kb: KnowledgeBase, day: dt.date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """"5 december 2026" / "5 December 2026"."""
+    months = kb.phrases_in(lang)["months"]
     return "%d %s %d" % (day.day, months[day.month - 1], day.year)
 
 
@@ -36,19 +44,19 @@ def _site(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> List[str]:
+def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str) -> List[str]:
     """Caveats, organisations to contact and the source line with the checked date."""
     parts = []
     if entry.state == "unclear":
-        parts.append(kb.phrase("unclear").format(organisation=kb.organisations[entry.organisations[0]].abbreviation))
+        organisation = kb.organisations[entry.organisations[0]].abbreviation
+        parts.append(kb.phrase("unclear", lang).format(organisation=organisation))
     if entry.pending_applies(status):
-        parts.append("%s: %s" % (kb.phrase("pending"), entry.pending))
+        parts.append("%s: %s" % (kb.phrase("pending", lang), entry.pending_in(lang)))
     contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
-    parts.append("%s: %s" % (kb.phrase("contact"), contacts))
+    parts.append("%s: %s" % (kb.phrase("contact", lang), contacts))
     sources = " · ".join(link(_site(s.url), s.url) for s in entry.sources)
-    parts.append(
-        "%s: %s (%s)" % (kb.phrase("source"), sources, kb.phrase("checked").format(date=dutch_date(kb, entry.checked)))
-    )
+    checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
+    parts.append("%s: %s (%s)" % (kb.phrase("source", lang), sources, checked))
     return parts
 
 
@@ -62,74 +70,75 @@ def _metadata(entry: RuleEntry, status: Optional[str]) -> Dict[str, object]:
     }
 
 
-def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str]) -> Reply:
+def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE) -> Reply:
     """The full answer for an entry and a status: text, caveats, contacts and source line."""
-    parts = ["**%s**" % entry.title]
+    parts = ["**%s**" % entry.title_in(lang)]
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
-        parts.append(kb.phrase("answer_for_status").format(status=group.label.lower()))
-    parts.append(entry.answer_for(status))
-    parts += _footer(kb, entry, status)
+        parts.append(kb.phrase("answer_for_status", lang).format(status=group.label_in(lang).lower()))
+    parts.append(entry.answer_for(status, lang))
+    parts += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
-        parts.append(kb.phrase("correct_status_hint"))
-    return Reply(text="\n\n".join(parts), metadata=_metadata(entry, status))
+        parts.append(kb.phrase("correct_status_hint", lang))
+    return _reply("\n\n".join(parts), lang, **_metadata(entry, status))
 
 
-def status_buttons(kb: KnowledgeBase) -> List[Dict[str, str]]:
+def status_buttons(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> List[Dict[str, str]]:
     return [
-        {"title": g.button, "payload": "/inform_status%s" % json.dumps({"status": g.id})}
+        {"title": g.button_in(lang), "payload": "/inform_status%s" % json.dumps({"status": g.id})}
         for g in kb.status_groups
     ]
 
 
-def ask_status(kb: KnowledgeBase, entry: RuleEntry) -> Reply:
+def ask_status(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE) -> Reply:
     """The status question; an entry with a shared answer gives that part first."""
+    title = "**%s**" % entry.title_in(lang)
     if not entry.answer:
-        return Reply(
-            text="**%s**\n\n%s" % (entry.title, kb.phrase("ask_status")),
-            buttons=status_buttons(kb),
-            metadata={"rule_id": entry.id, "asks": "status"},
-        )
-    parts = ["**%s**" % entry.title, entry.answer] + _footer(kb, entry, None) + [kb.phrase("ask_status_for_rest")]
-    metadata = dict(_metadata(entry, None), asks="status")
-    return Reply(text="\n\n".join(parts), buttons=status_buttons(kb), metadata=metadata)
+        text = "%s\n\n%s" % (title, kb.phrase("ask_status", lang))
+        return _reply(text, lang, status_buttons(kb, lang), rule_id=entry.id, asks="status")
+    parts = [title, entry.shared_answer_in(lang)] + _footer(kb, entry, None, lang)
+    parts.append(kb.phrase("ask_status_for_rest", lang))
+    return _reply("\n\n".join(parts), lang, status_buttons(kb, lang), asks="status", **_metadata(entry, None))
 
 
-def status_noted(kb: KnowledgeBase, status: str) -> Reply:
+def status_noted(kb: KnowledgeBase, status: str, lang: str = DEFAULT_LANGUAGE) -> Reply:
     group = kb.status_group(status)
-    return Reply(text=kb.phrase("status_noted").format(status=group.label.lower()))
+    return _reply(kb.phrase("status_noted", lang).format(status=group.label_in(lang).lower()), lang)
 
 
-def capabilities(kb: KnowledgeBase) -> Reply:
-    lines = [kb.phrase("capabilities_intro")]
-    lines += ["- %s" % theme.label for theme in kb.themes]
-    lines.append(kb.phrase("capabilities_outro"))
-    return Reply(text="\n".join(lines))
+def capabilities(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> Reply:
+    lines = [kb.phrase("capabilities_intro", lang)]
+    lines += ["- %s" % theme.label_in(lang) for theme in kb.themes]
+    lines.append(kb.phrase("capabilities_outro", lang))
+    return _reply("\n".join(lines), lang)
 
 
-def organisation_answer(kb: KnowledgeBase, organisation_id: Optional[str]) -> Reply:
+def organisation_answer(kb: KnowledgeBase, organisation_id: Optional[str], lang: str = DEFAULT_LANGUAGE) -> Reply:
     org = kb.organisations.get(organisation_id or "")
     if org is None:
-        return Reply(text=kb.phrase("organisation_unknown"))
+        return _reply(kb.phrase("organisation_unknown", lang), lang)
     name = org.name if org.abbreviation == org.name else "%s (%s)" % (org.name, org.abbreviation)
-    text = "**%s**\n\n%s\n\n%s: %s" % (name, org.description, kb.phrase("organisation_website"), link(_site(org.website), org.website))
-    return Reply(text=text, metadata={"organisation_id": org.id})
+    website = "%s: %s" % (kb.phrase("organisation_website", lang), link(_site(org.website), org.website))
+    text = "**%s**\n\n%s\n\n%s" % (name, org.description_in(lang), website)
+    return _reply(text, lang, organisation_id=org.id)
 
 
-def intent_label(kb: KnowledgeBase, intent: str) -> str:
+def intent_label(kb: KnowledgeBase, intent: str, lang: str = DEFAULT_LANGUAGE) -> str:
     entry = kb.rule_for_intent(intent)
-    return entry.title if entry else str(kb.phrases["intent_labels"].get(intent, intent))
+    if entry:
+        return entry.title_in(lang)
+    return str(kb.phrases_in(lang)["intent_labels"].get(intent, intent))  # type: ignore[union-attr]
 
 
-def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: int = 2) -> Reply:
+def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: int = 2, lang: str = DEFAULT_LANGUAGE) -> Reply:
     """The first stage of the fallback: the most likely topics as buttons, plus 'something else'."""
     skip = {"nlu_fallback", "out_of_scope", "affirm", "deny"}
     intents = [str(r["name"]) for r in ranking if r.get("name") not in skip][:options]
     if not intents:
-        return Reply(text=kb.phrase("rephrase_short"), metadata={"asks": "rephrase"})
-    buttons = [{"title": intent_label(kb, i), "payload": "/" + i} for i in intents]
-    buttons.append({"title": kb.phrase("something_else"), "payload": "/out_of_scope"})
-    return Reply(text=kb.phrase("did_you_mean"), buttons=buttons, metadata={"asks": "intent", "options": intents})
+        return _reply(kb.phrase("rephrase_short", lang), lang, asks="rephrase")
+    buttons = [{"title": intent_label(kb, i, lang), "payload": "/" + i} for i in intents]
+    buttons.append({"title": kb.phrase("something_else", lang), "payload": "/out_of_scope"})
+    return _reply(kb.phrase("did_you_mean", lang), lang, buttons, asks="intent", options=intents)
 
 
 def _site_and_path(url: str) -> str:
@@ -137,46 +146,45 @@ def _site_and_path(url: str) -> str:
     return (_site(url) + parsed.path).rstrip("/")
 
 
-def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact) -> str:
+def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact, lang: str = DEFAULT_LANGUAGE) -> str:
     key = "helpdesk_web_only"
     if contact.phone:
         key = "helpdesk_with_phone" if contact.hours else "helpdesk_phone_only"
-    return kb.phrase(key).format(
-        name=contact.name, purpose=contact.purpose.rstrip("."), phone=contact.phone, hours=contact.hours,
-        link=link(_site_and_path(contact.url), contact.url),
+    return kb.phrase(key, lang).format(
+        name=contact.name, purpose=contact.purpose_in(lang).rstrip("."), phone=contact.phone,
+        hours=contact.hours_in(lang), link=link(_site_and_path(contact.url), contact.url),
     )
 
 
-def summary_lines(kb: KnowledgeBase, summary: Summary) -> List[str]:
+def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE) -> List[str]:
     """The conversation so far, for the person who takes over; nothing when nothing is known."""
     if summary.empty:
         return []
-    lines = [kb.phrase("handoff_summary")]
+    lines = [kb.phrase("handoff_summary", lang)]
     group = kb.status_group(summary.status)
     if group:
-        lines.append("- %s: %s" % (kb.phrase("summary_status"), group.label))
-    titles = [kb.rule(t).title if kb.rule(t) else t for t in summary.themes]
+        lines.append("- %s: %s" % (kb.phrase("summary_status", lang), group.label_in(lang)))
+    titles = [kb.rule(t).title_in(lang) if kb.rule(t) else t for t in summary.themes]  # type: ignore[union-attr]
     if titles:
-        lines.append("- %s: %s" % (kb.phrase("summary_themes"), ", ".join(titles)))
+        lines.append("- %s: %s" % (kb.phrase("summary_themes", lang), ", ".join(titles)))
     last = kb.rule(summary.last_rule_id)
     if last:
-        code = "%s: %s" % (kb.phrase("summary_rule_code"), last.id)
-        lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer"), last.title, code))
+        code = "%s: %s" % (kb.phrase("summary_rule_code", lang), last.id)
+        lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer", lang), last.title_in(lang), code))
     return lines
 
 
-def handoff(kb: KnowledgeBase, summary: Summary, fallback: bool = False) -> Reply:
+def handoff(kb: KnowledgeBase, summary: Summary, fallback: bool = False, lang: str = DEFAULT_LANGUAGE) -> Reply:
     """Where to get personal help, with a summary of the conversation to pass on.
 
     `fallback`: the assistant gives up after not understanding (instead of a request for a person).
     The summary also goes out as metadata (`handoff`), for a helpdesk system to take over.
     """
-    intro = kb.phrase("fallback_intro" if fallback else "handoff_intro")
-    blocks = ["\n".join([intro] + [helpdesk_line(kb, contact) for contact in kb.helpdesk])]
-    summary_block = summary_lines(kb, summary)
+    intro = kb.phrase("fallback_intro" if fallback else "handoff_intro", lang)
+    blocks = ["\n".join([intro] + [helpdesk_line(kb, contact, lang) for contact in kb.helpdesk])]
+    summary_block = summary_lines(kb, summary, lang)
     if summary_block:
         blocks.append("\n".join(summary_block))
     if fallback:
-        blocks.append(kb.phrase("fallback_outro"))
-    metadata = {"handoff": summary.as_metadata("fallback" if fallback else "request")}
-    return Reply(text="\n\n".join(blocks), metadata=metadata)
+        blocks.append(kb.phrase("fallback_outro", lang))
+    return _reply("\n\n".join(blocks), lang, handoff=summary.as_metadata("fallback" if fallback else "request"))

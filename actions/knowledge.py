@@ -189,6 +189,15 @@ class HelpdeskContact:
     url: str
     phone: Optional[str] = None
     hours: Optional[str] = None
+    translations: Dict[str, Dict[str, str]] = field(default_factory=dict)  # {"en": {"for": ..., "hours": ...}}
+
+    def purpose_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return self.purpose if _language(language) == DEFAULT_LANGUAGE else _translated(self, language, "for")
+
+    def hours_in(self, language: str = DEFAULT_LANGUAGE) -> Optional[str]:
+        if not self.hours:
+            return None
+        return self.hours if _language(language) == DEFAULT_LANGUAGE else _translated(self, language, "hours")
 
 
 @dataclass(frozen=True)
@@ -494,6 +503,7 @@ def _load_helpdesk(directory: Path, problems: _Problems) -> Tuple[HelpdeskContac
         phone = _text(raw, "phone", file, cid, problems, required=False)
         if phone and not PHONE_PATTERN.match(phone):
             problems.add(file, cid, "phone", "must be a phone number of digits, spaces and dashes")
+        hours = _text(raw, "hours", file, cid, problems, required=False)
         contacts.append(
             HelpdeskContact(
                 id=cid,
@@ -501,7 +511,8 @@ def _load_helpdesk(directory: Path, problems: _Problems) -> Tuple[HelpdeskContac
                 purpose=_text(raw, "for", file, cid, problems) or "",
                 url=str(raw.get("url")),
                 phone=phone,
-                hours=_text(raw, "hours", file, cid, problems, required=False),
+                hours=hours,
+                translations=_translations(raw, ("for", "hours") if hours else ("for",), file, cid, problems),
             )
         )
     return tuple(contacts)

@@ -9,7 +9,9 @@
    the user gets "temporarily unavailable" with the helpdesk contact instead of silence
    (except for the feedback buttons, which are stored without a reply).
 
-The Dutch texts live in knowledge/phrases.yml (`channel_*`).
+The texts live in knowledge/phrases.yml and phrases_en.yml (`channel_*`). They are said in the
+language of the message (components/language.py), else in the language the widget sends as
+`metadata.lang` (the conversation's), else in Dutch.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from rasa.core.channels.channel import UserMessage
 
 from actions import knowledge
 from channels.privacy import redact
+from components.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +35,29 @@ SILENT_PAYLOADS = ("/feedback",)  # the widget's 👍/👎 buttons are stored wi
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def load_phrases(directory: Optional[Path] = None) -> Dict[str, str]:
-    """The channel's texts; a missing or malformed file stops the server with a clear message."""
+def load_phrases(directory: Optional[Path] = None, language: str = knowledge.DEFAULT_LANGUAGE) -> Dict[str, str]:
+    """The channel's texts in one language; a missing or malformed file stops the server with a
+    clear message."""
     try:
-        phrases = knowledge.load_phrases(directory)
+        phrases = knowledge.load_phrases(directory, language)
     except knowledge.KnowledgeError as error:
         raise RuntimeError("cannot read the channel phrases: %s" % error) from error
     missing = [key for key in PHRASE_KEYS if not isinstance(phrases.get(key), str)]
     if missing:
-        raise RuntimeError("phrases.yml: phrases missing: %s" % ", ".join(missing))
+        raise RuntimeError("%s: phrases missing: %s" % (knowledge.phrases_file(language), ", ".join(missing)))
     return {key: phrases[key] for key in PHRASE_KEYS}
+
+
+def load_all_phrases(directory: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
+    """{language: the channel's texts} for every language of the knowledge base."""
+    return {language: load_phrases(directory, language) for language in knowledge.LANGUAGES}
+
+
+def reply_language(message: UserMessage) -> str:
+    """The language of the message itself, else the one the widget says the conversation has."""
+    said = (message.metadata or {}).get("lang")
+    fallback = said if said in knowledge.LANGUAGES else knowledge.DEFAULT_LANGUAGE
+    return detect_language((message.text or "")[:2000]) or fallback
 
 
 def max_message_chars() -> int:
@@ -60,9 +76,11 @@ async def _already_warned(rasa: Optional[Any], sender_id: str) -> bool:
     return any(getattr(e, "type_name", "") == "user" and REDACTED_KEY in (e.metadata or {}) for e in events)
 
 
-def guarded(on_new_message: Handler, rasa: Optional[Any] = None, phrases: Optional[Dict[str, str]] = None) -> Handler:
+def guarded(
+    on_new_message: Handler, rasa: Optional[Any] = None, all_phrases: Optional[Dict[str, Dict[str, str]]] = None
+) -> Handler:
     """RASA (channels.rasa_app.RunningRasa) gives access to the tracker store."""
-    phrases = phrases or load_phrases()
+    all_phrases = all_phrases or load_all_phrases()
     limit = max_message_chars()
 
     async def handle(message: UserMessage) -> None:
@@ -71,9 +89,11 @@ def guarded(on_new_message: Handler, rasa: Optional[Any] = None, phrases: Option
         output = message.output_channel
         sender = message.sender_id
         text = message.text or ""
+        lang = reply_language(message)
+        phrases = all_phrases[lang]
         if len(text) > limit:
             logger.info("message of %d characters from %s not processed (limit %d)", len(text), sender, limit)
-            await output.send_response(sender, {"text": phrases["channel_too_long"]})
+            await output.send_response(sender, {"text": phrases["channel_too_long"], "lang": lang})
             return
         redaction = redact(text)
         if redaction.kinds:
@@ -81,7 +101,7 @@ def guarded(on_new_message: Handler, rasa: Optional[Any] = None, phrases: Option
             message.text = redaction.text
             message.metadata = dict(message.metadata or {}, **{REDACTED_KEY: list(redaction.kinds)})
             if not warned:
-                await output.send_response(sender, {"text": phrases["channel_personal_data"]})
+                await output.send_response(sender, {"text": phrases["channel_personal_data"], "lang": lang})
 
         answered = []
         send = output.send_response
@@ -99,6 +119,6 @@ def guarded(on_new_message: Handler, rasa: Optional[Any] = None, phrases: Option
             output.send_response = send
         if not answered and not text.startswith(SILENT_PAYLOADS):
             logger.error("no answer for a message from %s (action server or tracker store down?)", sender)
-            await output.send_response(sender, {"text": phrases["channel_unavailable"]})
+            await output.send_response(sender, {"text": phrases["channel_unavailable"], "lang": lang})
 
     return handle

@@ -1,5 +1,5 @@
 """Rasa's socket.io channel, but each bot message goes out as ONE event with its buttons and the
-answer's metadata (rule_id, status, checked date, sources), so the widget can show an answer as
+answer's metadata (its language, rule_id, status, checked date, sources), so the widget can show an answer as
 one bubble and attach feedback to the rule it came from.
 
 Every message passes through channels/guard.py first (size limit, redaction, no silent failure).
@@ -20,12 +20,15 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from channels.guard import guarded
 from channels.rasa_app import RunningRasa
 
-PASSED_ON = ("rule_id", "status", "state", "checked", "sources", "asks", "handoff", "custom", "image", "attachment")
+PASSED_ON = ("lang", "rule_id", "status", "state", "checked", "sources", "asks", "handoff", "custom", "image", "attachment")
 
 
 class WholeMessageSocketIOOutput(SocketIOOutput):
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         payload: Dict[Text, Any] = {"text": message.get("text") or ""}
+        # a domain response carries its language in `metadata: {lang: ...}` (domain.yml)
+        nested = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+        message = dict(message, lang=message.get("lang") or nested.get("lang"))
         buttons = message.get("buttons") or message.get("quick_replies") or []
         if buttons:
             payload["quick_replies"] = [

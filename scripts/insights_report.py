@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # no display; before anything imports pyplot
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from actions.answers import dutch_date  # noqa: E402
+from actions.answers import date_text as dutch_date  # noqa: E402
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
 from scripts.insights_stats import Figures  # noqa: E402
 

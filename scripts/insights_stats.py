@@ -39,6 +39,8 @@ class Unanswered:
 
 @dataclass
 class Day:
+    """The counts of one day; `Figures` has the same counts for the whole period."""
+
     conversations: int = 0
     messages: int = 0
     typed: int = 0
@@ -47,12 +49,7 @@ class Day:
 
 
 @dataclass
-class Figures:
-    conversations: int = 0
-    messages: int = 0
-    typed: int = 0
-    fallback: int = 0
-    out_of_scope: int = 0
+class Figures(Day):
     handoff_requests: int = 0  # request_human, typed or the widget's button
     handoffs: Counter = field(default_factory=Counter)  # reason (request | fallback) -> bot messages
     days: Dict[dt.date, Day] = field(default_factory=dict)

@@ -15,7 +15,7 @@ import re
 from html import escape
 from typing import List, Optional
 
-from actions.answers import dutch_date
+from actions.answers import date_text as dutch_date
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, stale_rules
 
 CONTENT_SECURITY_POLICY = (

@@ -5,7 +5,10 @@ answer length) or when the knowledge base and the Rasa data disagree:
 - every rule entry's intent is in domain.yml, has at least MIN_EXAMPLES NLU examples,
   and a rule in data/rules that answers it with action_answer_rule;
 - every intent that a rule answers with action_answer_rule has an entry (inform_status excepted);
-- every intent in domain.yml has at least MIN_EXAMPLES NLU examples.
+- every intent in domain.yml has at least MIN_EXAMPLES Dutch NLU examples and at least
+  MIN_EXAMPLES_EN English ones (English examples live in data/nlu/en/, Dutch ones elsewhere);
+- every response in domain.yml has a Dutch text (no condition) and an English one (condition
+  `language` = en), each with `metadata: {lang: ...}`.
 
 Warns (without failing) about every rule entry whose `checked` date is more than
 MAX_CHECKED_AGE_DAYS days old: its sources should be checked again.
@@ -27,6 +30,8 @@ if __package__ in (None, ""):  # run as a file: make `actions` importable
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
 ANSWER_ACTION = "action_answer_rule"
 MIN_EXAMPLES = 25
+MIN_EXAMPLES_EN = 15
+ENGLISH_NLU_DIR = Path("data") / "nlu" / "en"
 NOT_RULE_INTENTS = {"inform_status"}
 
 
@@ -34,9 +39,14 @@ def _yaml_files(folder: Path) -> List[Path]:
     return sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
 
 
-def nlu_example_counts(root: Path = ROOT) -> Counter:
+def nlu_example_counts(root: Path = ROOT, language: Optional[str] = None) -> Counter:
+    """Examples per intent: all of them, or only the English (`en`) or Dutch (`nl`) ones."""
     counts: Counter = Counter()
+    english_dir = root / ENGLISH_NLU_DIR
     for path in _yaml_files(root / "data" / "nlu"):
+        is_english = english_dir in path.parents
+        if language is not None and is_english != (language == "en"):
+            continue
         for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []) or []:
             if "intent" in item:
                 lines = str(item.get("examples", "")).splitlines()
@@ -56,9 +66,40 @@ def intents_answered_by_rules(root: Path = ROOT) -> Set[str]:
     return answered
 
 
+def _domain(root: Path) -> dict:
+    return yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
+
+
 def domain_intents(root: Path = ROOT) -> Set[str]:
-    domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
-    return {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])}
+    return {i if isinstance(i, str) else next(iter(i)) for i in _domain(root).get("intents", [])}
+
+
+def _variation_language(variation: dict) -> Optional[str]:
+    """`en` for a variation shown when the slot `language` is en, `nl` for the unconditional one."""
+    conditions = variation.get("condition") or []
+    if not conditions:
+        return "nl"
+    if conditions == [{"type": "slot", "name": "language", "value": "en"}]:
+        return "en"
+    return None
+
+
+def response_problems(root: Path = ROOT) -> List[str]:
+    """Every response needs its Dutch and its English text, each marked with its language."""
+    found = []
+    for name, variations in sorted((_domain(root).get("responses") or {}).items()):
+        languages = []
+        for variation in variations or []:
+            language = _variation_language(variation)
+            if language is None:
+                found.append("domain.yml: response '%s': a condition other than language = en" % name)
+            elif (variation.get("metadata") or {}).get("lang") != language:
+                found.append("domain.yml: response '%s': the %s text needs `metadata: {lang: %s}`" % (name, language, language))
+            languages.append(language)
+        for language, what in (("nl", "Dutch text (without condition)"), ("en", "English text (condition language = en)")):
+            if language not in languages:
+                found.append("domain.yml: response '%s' has no %s" % (name, what))
+    return found
 
 
 def problems(root: Path = ROOT) -> List[str]:
@@ -66,8 +107,8 @@ def problems(root: Path = ROOT) -> List[str]:
         kb = load(root / "knowledge")
     except KnowledgeError as error:
         return error.problems
-    found: List[str] = []
-    counts = nlu_example_counts(root)
+    found: List[str] = response_problems(root)
+    dutch, english = nlu_example_counts(root, "nl"), nlu_example_counts(root, "en")
     in_domain = domain_intents(root)
     answered = intents_answered_by_rules(root)
     for entry in kb.rules:
@@ -80,8 +121,13 @@ def problems(root: Path = ROOT) -> List[str]:
     for intent in sorted(answered - entry_intents - NOT_RULE_INTENTS):
         found.append("intent '%s' is answered by %s but has no knowledge-base entry" % (intent, ANSWER_ACTION))
     for intent in sorted(in_domain):
-        if counts[intent] < MIN_EXAMPLES:
-            found.append("intent '%s' has %d NLU examples; at least %d are needed" % (intent, counts[intent], MIN_EXAMPLES))
+        if dutch[intent] < MIN_EXAMPLES:
+            found.append("intent '%s' has %d Dutch NLU examples; at least %d are needed" % (intent, dutch[intent], MIN_EXAMPLES))
+        if english[intent] < MIN_EXAMPLES_EN:
+            found.append(
+                "intent '%s' has %d English NLU examples (in %s); at least %d are needed"
+                % (intent, english[intent], ENGLISH_NLU_DIR, MIN_EXAMPLES_EN)
+            )
     return found
 
 

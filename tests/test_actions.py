@@ -14,10 +14,10 @@ from actions.actions import ActionAnswerOrganisation, ActionAnswerRule, ActionLi
 DOMAIN = {"slots": {"status": {"mappings": [{"type": "custom"}]}, "theme": {"mappings": [{"type": "custom"}]}}}
 
 
-def tracker(intent, text="", status=None, theme=None, entities=()):
+def tracker(intent, text="", status=None, theme=None, entities=(), language=None):
     return Tracker(
         sender_id="test",
-        slots={"status": status, "theme": theme},
+        slots={"status": status, "theme": theme, "language": language},
         latest_message={"intent": {"name": intent, "confidence": 0.99}, "entities": list(entities), "text": text},
         events=[],
         paused=False,
@@ -148,3 +148,59 @@ def test_button_feedback_is_silent_and_typed_feedback_is_answered():
     silent, _ = run(ActionStoreFeedback(), tracker("feedback", "/feedback", entities=entities))
     typed, _ = run(ActionStoreFeedback(), tracker("feedback", "dit antwoord klopt niet"))
     assert silent == [] and "Dank je" in typed[0]["text"]
+
+
+# ---------------------------------------------------------------- English (slot language = en)
+
+def test_english_answer_comes_from_the_same_entry_with_the_same_sources(kb):
+    dutch, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker"))
+    english, events = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker", language="en"))
+    text = english[0]["text"]
+    entry = kb.rule("paid_work")
+    assert text.startswith("**%s**" % entry.title_in("en")) and entry.answer_for("asylum_seeker", "en") in text
+    assert re.search(r"Source: \[[^\]]+\]\(https://[^)]+\)", text)
+    assert re.search(r"last checked on \d{1,2} [A-Z][a-z]+ 20\d\d", text)
+    assert "Bron:" not in text and "laatst gecontroleerd" not in text
+    assert english[0]["lang"] == "en" and dutch[0]["lang"] == "nl"
+    assert english[0]["sources"] == dutch[0]["sources"] and english[0]["rule_id"] == dutch[0]["rule_id"]
+    assert events == [SlotSet("theme", "paid_work")]
+
+
+def test_english_status_question_has_english_buttons_with_the_same_payloads():
+    dutch, _ = run(ActionAnswerRule(), tracker("ask_paid_work", "May he work for us?"))
+    english, _ = run(ActionAnswerRule(), tracker("ask_paid_work", "May he work for us?", language="en"))
+    assert [b["title"] for b in english[0]["buttons"]] == [
+        "Asylum seeker (still in the procedure)",
+        "Status holder (has a residence permit)",
+        "From Ukraine (temporary protection)",
+        "Other / I don't know",
+    ]
+    assert [b["payload"] for b in english[0]["buttons"]] == [b["payload"] for b in dutch[0]["buttons"]]
+
+
+def test_english_fallback_capabilities_organisation_and_feedback(kb):
+    from actions.actions import ActionAskWhichTopic, ActionStoreFeedback
+
+    track = tracker("nlu_fallback", "can that guy start with us", language="en")
+    track.latest_message["intent_ranking"] = [{"name": "ask_paid_work", "confidence": 0.45}, {"name": "ask_organisation", "confidence": 0.3}]
+    buttons = run(ActionAskWhichTopic(), track)[0][0]["buttons"]
+    assert [b["title"] for b in buttons] == [kb.rule("paid_work").title_in("en"), "What an organisation does", "Something else"]
+    capabilities = run(ActionListCapabilities(), tracker("ask_capabilities", language="en"))[0][0]["text"]
+    assert all(theme.label_in("en") in capabilities for theme in kb.themes)
+    organisation = run(ActionAnswerOrganisation(), tracker("ask_organisation", "What does the Dutch Council for Refugees do?", language="en"))[0][0]
+    assert organisation["text"].endswith("Website: [vluchtelingenwerk.nl](https://www.vluchtelingenwerk.nl)") or "Website:" in organisation["text"]
+    assert kb.organisations["vluchtelingenwerk"].description_in("en") in organisation["text"]
+    feedback = run(ActionStoreFeedback(), tracker("feedback", "this answer is wrong", language="en"))[0][0]
+    assert feedback["text"] == kb.phrase("feedback_typed", "en") and feedback["lang"] == "en"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("he is an asylum seeker", "asylum_seeker"),
+    ("no, she already has a residence permit", "status_holder"),
+    ("we are talking about Ukrainians", "ukrainian"),
+    ("she is undocumented", "other"),
+    ("he has no residence permit", "other"),  # the longer phrase wins
+])
+def test_english_status_words_fill_the_status(text, expected):
+    result = asyncio.run(ValidateSlotMappings().extract_status(CollectingDispatcher(), tracker("inform_status", text), DOMAIN))
+    assert result == {"status": expected}

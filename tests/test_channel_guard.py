@@ -131,6 +131,25 @@ def test_feedback_buttons_may_stay_silent():
     assert texts == []
 
 
+@pytest.mark.parametrize("text, metadata, language", [
+    ("can an asylum seeker work for us? " + "x" * 60, None, "en"),
+    ("mag een asielzoeker bij ons werken? " + "x" * 60, {"lang": "en"}, "nl"),  # the text decides
+    ("x" * 60, {"lang": "en"}, "en"),  # no language of its own: the conversation's (from the widget)
+    ("x" * 60, None, "nl"),
+    ("x" * 60, {"lang": "fr"}, "nl"),  # a language the knowledge base does not have
+])
+def test_channel_texts_in_the_language_of_the_message(monkeypatch, text, metadata, language):
+    monkeypatch.setenv("REGELHULP_MAX_MESSAGE_CHARS", "50")
+    sent = []
+
+    class Recording(CollectingOutputChannel):
+        async def send_response(self, recipient_id, message):
+            sent.append(message)
+
+    asyncio.run(guarded(answers)(UserMessage(text, Recording(), "s1", metadata=metadata)))
+    assert sent == [{"text": load_phrases(language=language)["channel_too_long"], "lang": language}]
+
+
 def test_missing_channel_phrase_is_a_clear_error(tmp_path):
     broken = tmp_path / "phrases.yml"
     broken.write_text("phrases:\n  channel_too_long: te lang\n")

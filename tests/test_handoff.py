@@ -66,7 +66,19 @@ def test_handoff_summary_has_status_label_theme_titles_and_last_answer(kb):
     assert "Je vroeg naar: %s, %s" % (kb.rule("paid_work").title, kb.rule("volunteering").title) in reply.text
     assert "Laatste antwoord: %s (code: paid_work)" % kb.rule("paid_work").title in reply.text
     assert reply.metadata == {"handoff": {"reason": "request", "status": "asylum_seeker",
-                                          "themes": ["paid_work", "volunteering"], "last_rule_id": "paid_work"}}
+                                          "themes": ["paid_work", "volunteering"], "last_rule_id": "paid_work"},
+                              "lang": "nl"}
+
+
+def test_handoff_in_english(kb):
+    summary = Summary("ukrainian", ("paid_work",), "paid_work")
+    reply = answers.handoff(kb, summary, lang="en")
+    assert reply.text.startswith(kb.phrase("handoff_intro", "en"))
+    assert "Who it is about: Ukrainian with temporary protection" in reply.text
+    assert "Last answer: %s (code: paid_work)" % kb.rule("paid_work").title_in("en") in reply.text
+    for contact in kb.helpdesk:
+        assert contact.purpose_in("en") in reply.text
+    assert reply.metadata["lang"] == "en" and reply.metadata["handoff"]["status"] == "ukrainian"
 
 
 def test_fallback_handoff_apologises_and_points_to_the_topics(kb):
@@ -146,8 +158,11 @@ def first_contact(change):
         (first_contact(lambda c: c.update(phone="bel ons")),
          "helpdesk.yml: entry 'vluchtelingenwerk': field 'phone': must be a phone number"),
         (lambda data: data.update(helpdesk=[]), "helpdesk.yml: field 'helpdesk': must list at least one contact"),
+        (first_contact(lambda c: c.pop("en")), "helpdesk.yml: entry 'vluchtelingenwerk': field 'en': is missing"),
+        (first_contact(lambda c: c.update(hours="ma-vr 9-17")),  # hours in Dutch only
+         "helpdesk.yml: entry 'vluchtelingenwerk': field 'en.hours': is missing"),
     ],
-    ids=["http", "no-name", "no-for", "phone", "empty"],
+    ids=["http", "no-name", "no-for", "phone", "empty", "no-english", "hours-not-translated"],
 )
 def test_broken_helpdesk_file_names_file_entry_and_field(knowledge_copy, change, expected):
     edit_helpdesk(knowledge_copy, change)

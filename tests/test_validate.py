@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from actions.knowledge import load, stale_rules
-from scripts.validate_knowledge import MIN_EXAMPLES, main, problems
+from scripts.validate_knowledge import MIN_EXAMPLES, MIN_EXAMPLES_EN, main, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,44 @@ def test_intent_with_too_few_examples(project):
     item = next(i for i in data["nlu"] if i.get("intent") == "ask_volunteering")
     item["examples"] = "".join("- voorbeeld %d\n" % n for n in range(MIN_EXAMPLES - 1))
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    assert "intent 'ask_volunteering' has %d NLU examples; at least %d are needed" % (MIN_EXAMPLES - 1, MIN_EXAMPLES) in problems(project)
+    assert "intent 'ask_volunteering' has %d Dutch NLU examples; at least %d are needed" % (MIN_EXAMPLES - 1, MIN_EXAMPLES) in problems(project)
+
+
+def test_intent_with_too_few_english_examples(project):
+    path = project / "data" / "nlu" / "en" / "volunteering.yml"
+    data = yaml.safe_load(path.read_text())
+    item = next(i for i in data["nlu"] if i.get("intent") == "ask_volunteering")
+    item["examples"] = "".join("- example %d\n" % n for n in range(MIN_EXAMPLES_EN - 1))
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    found = problems(project)
+    assert "intent 'ask_volunteering' has %d English NLU examples (in data/nlu/en); at least %d are needed" % (
+        MIN_EXAMPLES_EN - 1, MIN_EXAMPLES_EN) in found, found
+    # Dutch examples do not count as English ones, however many there are
+    assert not any("ask_volunteering' has" in p and "Dutch" in p for p in found)
+
+
+def _edit_response(project: Path, name: str, edit) -> None:  # type: ignore[no-untyped-def]
+    path = project / "domain.yml"
+    domain = yaml.safe_load(path.read_text())
+    domain["responses"][name] = edit(domain["responses"][name])
+    path.write_text(yaml.safe_dump(domain, allow_unicode=True))
+
+
+def test_response_without_english_text(project):
+    _edit_response(project, "utter_thanks", lambda variations: [v for v in variations if not v.get("condition")])
+    assert "domain.yml: response 'utter_thanks' has no English text (condition language = en)" in problems(project)
+
+
+def test_response_without_dutch_text_or_language_mark(project):
+    def drop_dutch_and_mark(variations):  # type: ignore[no-untyped-def]
+        english = [dict(v) for v in variations if v.get("condition")]
+        english[0].pop("metadata")
+        return english
+
+    _edit_response(project, "utter_goodbye", drop_dutch_and_mark)
+    found = problems(project)
+    assert "domain.yml: response 'utter_goodbye' has no Dutch text (without condition)" in found
+    assert "domain.yml: response 'utter_goodbye': the en text needs `metadata: {lang: en}`" in found
 
 
 def test_entry_without_rule_and_rule_without_entry(project):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.answers import dutch_date
+from actions.answers import date_text as dutch_date
 from actions.knowledge import fold
 from scripts.servers import free_port
 from scripts.web_server import make_server

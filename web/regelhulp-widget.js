@@ -9,6 +9,12 @@
  * ("Regel: <rule id> · gecontroleerd <date>"), at data-kennisbank-url (default /kennisbank on the
  * widget's own origin).
  *
+ * Language: the interface starts in data-lang (nl or en) and follows the conversation: each bot
+ * message carries its language (`lang`), which becomes the `lang` attribute of that message (and of
+ * the user's message it answers) and, when it changes, the language of the widget's own texts. The
+ * widget sends the conversation's language with each message (metadata.lang), for the server's
+ * texts about messages that have no language of their own.
+ *
  * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
  * sessionStorage, so a reload continues the conversation). Messages are rendered with DOM APIs
  * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
@@ -22,7 +28,7 @@
     server: script.getAttribute("data-server") || window.location.origin,
     socketPath: script.getAttribute("data-socket-path") || "/socket.io/",
     title: script.getAttribute("data-title") || "Regelhulp",
-    lang: script.getAttribute("data-lang") || "nl",
+    lang: /^(nl|en)$/.test(script.getAttribute("data-lang") || "") ? script.getAttribute("data-lang") : "nl",
     helpdeskUrl: script.getAttribute("data-helpdesk-url") || "https://www.vluchtelingenwerk.nl",
     base: script.src.replace(/[^/]*$/, ""),
     staff: /^(1|true|yes)$/i.test(script.getAttribute("data-staff") || "") ||
@@ -30,7 +36,8 @@
     kennisbankUrl: script.getAttribute("data-kennisbank-url") || new URL("/kennisbank", script.src).href,
   };
 
-  var TEXT = {
+  var TEXTS = {};
+  TEXTS.nl = {
     open: "Stel een vraag aan " + cfg.title,
     close: "Sluit de chat",
     restart: "Begin opnieuw",
@@ -51,11 +58,43 @@
     staffChecked: " · gecontroleerd ",
     months: ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
       "oktober", "november", "december"],
+    conversation: "Gesprek",
+    up: "👍 Nuttig",
+    down: "👎 Niet nuttig",
+  };
+  TEXTS.en = {
+    open: "Ask " + cfg.title + " a question",
+    close: "Close the chat",
+    restart: "Start again",
+    human: "Talk to a staff member",
+    input: "Type your question",
+    send: "Send",
+    privacy: "You are talking to a digital assistant. Do not share personal data, such as your BSN, " +
+      "address or phone number. The conversation is stored to improve the assistant.",
+    typing: "Regelhulp is typing…",
+    error: "The chat cannot be reached right now. Please try again later.",
+    retry: "Try again",
+    helpful: "Helpful answer",
+    notHelpful: "Answer not helpful",
+    thanks: "Thank you for your feedback.",
+    you: "You",
+    bot: cfg.title,
+    staffRule: "Rule: ",
+    staffChecked: " · checked ",
+    months: ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+      "October", "November", "December"],
+    conversation: "Conversation",
+    up: "👍 Helpful",
+    down: "👎 Not helpful",
   };
 
   var STORE_SESSION = "regelhulp.session";
   var STORE_HISTORY = "regelhulp.history";
   var STORE_OPEN = "regelhulp.open";
+  var STORE_LANG = "regelhulp.lang";
+
+  var lang = TEXTS[sessionStorage.getItem(STORE_LANG)] ? sessionStorage.getItem(STORE_LANG) : cfg.lang;
+  var TEXT = TEXTS[lang];
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -125,30 +164,32 @@
   function saveHistory() { sessionStorage.setItem(STORE_HISTORY, JSON.stringify(history.slice(-200))); }
 
   // ---------------------------------------------------------------- DOM
-  var root = el("div", { class: "rh-root", lang: cfg.lang });
+  var root = el("div", { class: "rh-root", lang: lang });
   var launcher = el("button", { type: "button", class: "rh-launcher", "aria-expanded": "false", "aria-controls": "rh-panel", text: TEXT.open });
-  var log = el("div", { class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Gesprek", tabindex: "0" });
+  var log = el("div", { class: "rh-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": TEXT.conversation, tabindex: "0" });
   var typing = el("p", { class: "rh-typing", hidden: "", text: TEXT.typing });
   var errorBox = el("div", { class: "rh-error", role: "alert", hidden: "" });
   var input = el("input", { type: "text", class: "rh-input", id: "rh-input", maxlength: "1000", autocomplete: "off" });
-  var form = el("form", { class: "rh-form" }, [
-    el("label", { for: "rh-input", class: "rh-visually-hidden", text: TEXT.input }),
-    input,
-    el("button", { type: "submit", class: "rh-send", text: TEXT.send }),
-  ]);
+  var inputLabel = el("label", { for: "rh-input", class: "rh-visually-hidden", text: TEXT.input });
+  var sendButton = el("button", { type: "submit", class: "rh-send", text: TEXT.send });
+  var form = el("form", { class: "rh-form" }, [inputLabel, input, sendButton]);
   input.setAttribute("placeholder", TEXT.input);
+  var restartButton = el("button", { type: "button", class: "rh-restart", text: TEXT.restart, onclick: restart });
+  var closeButton = el("button", { type: "button", class: "rh-close", "aria-label": TEXT.close, text: "×", onclick: closePanel });
+  var privacy = el("p", { class: "rh-privacy", text: TEXT.privacy });
+  var humanButton = el("button", { type: "button", class: "rh-human", text: TEXT.human, onclick: function () { send("/request_human", TEXT.human); } });
   var panel = el("section", { id: "rh-panel", class: "rh-panel", role: "dialog", "aria-label": cfg.title, hidden: "" }, [
     el("header", { class: "rh-header" }, [
       el("h2", { class: "rh-title", text: cfg.title }),
-      el("button", { type: "button", class: "rh-restart", text: TEXT.restart, onclick: restart }),
-      el("button", { type: "button", class: "rh-close", "aria-label": TEXT.close, text: "×", onclick: closePanel }),
+      restartButton,
+      closeButton,
     ]),
-    el("p", { class: "rh-privacy", text: TEXT.privacy }),
+    privacy,
     log,
     typing,
     errorBox,
     el("div", { class: "rh-footer" }, [
-      el("button", { type: "button", class: "rh-human", text: TEXT.human, onclick: function () { send("/request_human", TEXT.human); } }),
+      humanButton,
       el("a", { href: cfg.helpdeskUrl, target: "_blank", rel: "noopener noreferrer", class: "rh-helpdesk", text: "Helpdesk" }),
     ]),
     form,
@@ -159,10 +200,39 @@
   var styles = el("link", { rel: "stylesheet", href: cfg.base + "regelhulp-widget.css" });
   document.head.appendChild(styles);
 
+  // The widget's own texts follow the conversation's language.
+  function setLanguage(next) {
+    if (!TEXTS[next] || next === lang) return;
+    lang = next;
+    TEXT = TEXTS[lang];
+    sessionStorage.setItem(STORE_LANG, lang);
+    root.setAttribute("lang", lang);
+    launcher.textContent = TEXT.open;
+    log.setAttribute("aria-label", TEXT.conversation);
+    typing.textContent = TEXT.typing;
+    inputLabel.textContent = TEXT.input;
+    input.setAttribute("placeholder", TEXT.input);
+    sendButton.textContent = TEXT.send;
+    restartButton.textContent = TEXT.restart;
+    closeButton.setAttribute("aria-label", TEXT.close);
+    privacy.textContent = TEXT.privacy;
+    humanButton.textContent = TEXT.human;
+    if (!errorBox.hasAttribute("hidden")) showError(true);
+  }
+
   // ---------------------------------------------------------------- rendering
+  var lastUserItem = null;  // the user's message that the next bot message answers
+
   function addMessage(message, save) {
     var who = message.from === "user" ? "user" : "bot";
-    var item = el("div", { class: "rh-msg rh-" + who, lang: message.lang || cfg.lang });
+    var item = el("div", { class: "rh-msg rh-" + who, lang: message.lang || lang });
+    if (who === "user") lastUserItem = { node: item, message: message };
+    if (who === "bot" && message.lang && lastUserItem) {
+      // the answer is in the language of the question (or of the conversation, for "ok")
+      lastUserItem.node.setAttribute("lang", message.lang);
+      lastUserItem.message.lang = message.lang;
+      lastUserItem = null;
+    }
     item.appendChild(el("span", { class: "rh-visually-hidden", text: (who === "user" ? TEXT.you : TEXT.bot) + ": " }));
     if (message.text) item.appendChild(renderMarkdown(message.text));
     if (message.buttons && message.buttons.length) {
@@ -182,7 +252,7 @@
   function feedbackControls(message) {
     var box = el("div", { class: "rh-feedback" });
     if (message.feedback) { box.appendChild(el("span", { text: TEXT.thanks })); return box; }
-    [["up", "👍 Nuttig", TEXT.helpful], ["down", "👎 Niet nuttig", TEXT.notHelpful]].forEach(function (f) {
+    [["up", TEXT.up, TEXT.helpful], ["down", TEXT.down, TEXT.notHelpful]].forEach(function (f) {
       box.appendChild(el("button", {
         type: "button", class: "rh-fb-" + f[0], "aria-label": f[2], text: f[1],
         onclick: function () {
@@ -235,7 +305,7 @@
   // ---------------------------------------------------------------- socket.io
   function emit(message) {
     if (socket && socket.connected && ready) {
-      socket.emit("user_uttered", { message: message, session_id: sessionId });
+      socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: { lang: lang } });
     } else if (errorBox.hasAttribute("hidden")) {
       pending.push(message);  // sent as soon as the connection is there
       if (!socket) connect();
@@ -266,15 +336,18 @@
     socket.on("session_confirm", function () {  // the server has joined us to the session's room
       ready = true;
       pending.splice(0).forEach(function (message) {
-        socket.emit("user_uttered", { message: message, session_id: sessionId });
+        socket.emit("user_uttered", { message: message, session_id: sessionId, metadata: { lang: lang } });
       });
     });
     socket.on("connect_error", function () { pending = []; showError(true); });
     socket.on("disconnect", function (reason) { ready = false; if (reason !== "io client disconnect") showError(true); });
     socket.on("bot_uttered", function (data) {
       showTyping(false);
+      var said = TEXTS[data.lang] ? data.lang : undefined;
+      if (said) setLanguage(said);
       addMessage({
         from: "bot",
+        lang: said,
         text: data.text,
         buttons: data.quick_replies || data.buttons,
         rule_id: data.rule_id || (data.metadata && data.metadata.rule_id),
@@ -307,6 +380,8 @@
   }
 
   function restart() {
+    sessionStorage.removeItem(STORE_LANG);
+    setLanguage(cfg.lang);
     sessionId = newSessionId();
     sessionStorage.setItem(STORE_SESSION, sessionId);
     history = [];

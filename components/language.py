@@ -1,0 +1,117 @@
+"""Which language a message is in: Dutch (`nl`) or English (`en`).
+
+`detect_language` is a pure function, used by the NLU component below and by the channels (for
+their own texts, before Rasa sees the message). It counts the words that belong to one language
+only: spaCy's stop-word lists for Dutch and English (words in both, such as "is", "in", "we",
+are ignored) plus the everyday and domain words below. A message with no such word, or with
+about as many of each ("ok", "TWV?", "hi"), has no language: the conversation keeps the one it
+has. Only two languages are told apart, on whole words, so this needs no statistical model.
+
+`LanguageDetector` (after the intent classifiers) adds the entity `language` with value `nl` or
+`en`, which fills the slot `language` (domain.yml). A request to switch ("can you answer in
+Dutch?", intent `switch_language`) names the language it wants, whatever language it is written in.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+from spacy.lang.nl.stop_words import STOP_WORDS as DUTCH_STOP_WORDS
+
+LANGUAGES = ("nl", "en")
+ENTITY = "language"
+SWITCH_INTENT = "switch_language"
+
+# Words people use in this domain that are not stop words, by language. A word in both languages'
+# lists (a stop word of one that Dutch also uses, such as "per", "top", "status") is ignored.
+_DUTCH_CUES = """
+    hoi hallo doei dag bedankt dank dankjewel dankuwel graag alsjeblieft alstublieft goedemorgen
+    goedemiddag goedenavond nee klopt oke prima werken werk werkt werkgever werknemer baan
+    mogen mag moet kun kunnen wil willen zoek zoeken vraag vragen weet hoeveel welk hoelang
+    asielzoeker asielzoekers asielzoekster vluchteling vluchtelingen statushouder statushouders
+    verblijfsvergunning vergunning werkvergunning tewerkstellingsvergunning oekraïner oekraïners
+    oekraïense oekrainer studeren studie opleiding stage vrijwilligerswerk vrijwilliger inburgering
+    inburgeren taal lessen uitkering bijstand gemeente kosten betalen krijgen aanvragen regelen
+    iemand medewerker mens praten spreken engels nederlands bedrijf aannemen ons onze jullie
+    per top status
+"""
+_ENGLISH_CUES = """
+    hello thanks thank bye goodbye please yes yeah nope okay sure work works working job
+    jobs employer employee employ hire hiring allowed permit permits asylum seeker seekers
+    refugee refugees status holder holders residence ukrainian ukrainians study studying
+    university course internship volunteer volunteering integration language lessons benefits
+    allowance municipality pay paid get apply need know want find human person speak talk
+    english dutch company our us there help can't don't doesn't isn't i'm what's
+"""
+
+_ALL = {
+    "nl": set(DUTCH_STOP_WORDS) | set(_DUTCH_CUES.split()),
+    "en": set(ENGLISH_STOP_WORDS) | set(_ENGLISH_CUES.split()),
+}
+WORDS = {language: words - _ALL["en" if language == "nl" else "nl"] for language, words in _ALL.items()}
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_REQUEST = {
+    "en": re.compile(r"\b(english|engels|engelse)\b", re.IGNORECASE),
+    "nl": re.compile(r"\b(dutch|nederlands|nederlandse|hollands)\b", re.IGNORECASE),
+}
+
+
+def language_scores(text: str) -> Dict[str, int]:
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text or "")]
+    return {language: sum(word in WORDS[language] for word in words) for language in LANGUAGES}
+
+
+def detect_language(text: str) -> Optional[str]:
+    """`nl` or `en` when the words say so clearly (at least twice as many of one), else None."""
+    scores = language_scores(text)
+    best, other = sorted(LANGUAGES, key=lambda language: scores[language], reverse=True)
+    if scores[best] >= 1 and scores[best] >= 2 * scores[other]:
+        return best
+    return None
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language a switch request names ("in English please", "graag in het Nederlands"); when
+    it names both, the last one ("my Dutch is not good, English please")."""
+    mentions = [(match.start(), language) for language in LANGUAGES for match in _REQUEST[language].finditer(text or "")]
+    return max(mentions)[1] if mentions else None
+
+
+def message_language(text: str, intent: Optional[str] = None) -> Optional[str]:
+    """The language to answer in, as far as this one message tells."""
+    if intent == SWITCH_INTENT:
+        return requested_language(text) or detect_language(text)
+    return detect_language(text)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class LanguageDetector(GraphComponent):
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> "LanguageDetector":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue  # a button payload has no language of its own
+            intent = (message.get(INTENT) or {}).get("name")
+            language = message_language(text, intent)
+            if language:
+                entity = {"entity": ENTITY, "value": language, "start": 0, "end": len(text),
+                          "confidence": 1.0, "extractor": type(self).__name__}
+                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
