@@ -132,7 +132,7 @@ def intent_label(kb: KnowledgeBase, intent: str, lang: str = DEFAULT_LANGUAGE) -
 
 def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: int = 2, lang: str = DEFAULT_LANGUAGE) -> Reply:
     """The first stage of the fallback: the most likely topics as buttons, plus 'something else'."""
-    skip = {"nlu_fallback", "out_of_scope", "affirm", "deny"}
+    skip = {"nlu_fallback", "out_of_scope", "affirm", "deny", "feedback", "switch_language"}  # no topics
     intents = [str(r["name"]) for r in ranking if r.get("name") not in skip][:options]
     if not intents:
         return _reply(kb.phrase("rephrase_short", lang), lang, asks="rephrase")

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # no display; before anything imports pyplot
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from actions.answers import date_text as dutch_date  # noqa: E402
+from actions.answers import date_text  # noqa: E402
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
 from scripts.insights_stats import Figures  # noqa: E402
 
@@ -154,11 +154,11 @@ def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], toda
              "<title>Regelhulp: inzichten</title><style>%s</style></head><body>" % STYLE,
              "<h1>Regelhulp: inzichten</h1>"]
     if figures.first_day:
-        period = "%s tot en met %s" % (dutch_date(kb, figures.first_day), dutch_date(kb, figures.last_day))
+        period = "%s tot en met %s" % (date_text(kb, figures.first_day), date_text(kb, figures.last_day))
     else:
         period = "geen gesprekken opgeslagen"
     parts.append("<p>Periode: %s. Gesprekken: %d. Bron: %s. Gemaakt op %s.</p>"
-                 % (esc(period), figures.conversations, esc(source), esc(dutch_date(kb, today))))
+                 % (esc(period), figures.conversations, esc(source), esc(date_text(kb, today))))
     parts.append(_table(("Wat", "Aantal"), summary_rows(figures, stale), numeric=(1,)))
 
     parts.append("<h2>Per dag</h2>")

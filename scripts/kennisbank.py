@@ -15,7 +15,7 @@ import re
 from html import escape
 from typing import List, Optional
 
-from actions.answers import date_text as dutch_date
+from actions.answers import date_text
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, stale_rules
 
 CONTENT_SECURITY_POLICY = (
@@ -102,7 +102,7 @@ def _answers(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
 
 def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, max_age_days: int) -> str:
     rid = escape(entry.id, quote=True)
-    checked = '<time datetime="%s">%s</time>' % (entry.checked.isoformat(), escape(dutch_date(kb, entry.checked)))
+    checked = '<time datetime="%s">%s</time>' % (entry.checked.isoformat(), escape(date_text(kb, entry.checked)))
     if stale:
         checked += ' <strong class="kb-stale">%s</strong>' % escape(TEXT["stale"] % max_age_days)
     organisations = "".join(
@@ -155,7 +155,7 @@ def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days
     summary = ""
     if stale:
         summary = '<p class="kb-stale-summary">%s</p>' % escape(TEXT["stale_summary"] % (len(stale), len(kb.rules), max_age_days))
-    made = TEXT["made"] % (len(kb.rules), dutch_date(kb, today), kb.fingerprint)
+    made = TEXT["made"] % (len(kb.rules), date_text(kb, today), kb.fingerprint)
     return """<!doctype html>
 <html lang="nl">
 <head>

@@ -4,7 +4,8 @@ Fails (exit 1) when the knowledge base does not load (schema, sources, dates, or
 answer length) or when the knowledge base and the Rasa data disagree:
 - every rule entry's intent is in domain.yml, has at least MIN_EXAMPLES NLU examples,
   and a rule in data/rules that answers it with action_answer_rule;
-- every intent that a rule answers with action_answer_rule has an entry (inform_status excepted);
+- every intent that a rule answers with action_answer_rule has an entry (inform_status excepted),
+  and every other intent has a label (phrases.yml `intent_labels`, for the fallback's buttons);
 - every intent in domain.yml has at least MIN_EXAMPLES Dutch NLU examples and at least
   MIN_EXAMPLES_EN English ones (English examples live in data/nlu/en/, Dutch ones elsewhere);
 - every response in domain.yml has a Dutch text (no condition) and an English one (condition
@@ -118,6 +119,9 @@ def problems(root: Path = ROOT) -> List[str]:
         if entry.intent not in answered:
             found.append("%s has no rule in data/rules that answers it with %s" % (where, ANSWER_ACTION))
     entry_intents = {e.intent for e in kb.rules}
+    labels = kb.phrases.get("intent_labels") or {}
+    for intent in sorted(in_domain - entry_intents - set(labels)):
+        found.append("intent '%s' has no knowledge-base entry and no label in phrases.yml intent_labels" % intent)
     for intent in sorted(answered - entry_intents - NOT_RULE_INTENTS):
         found.append("intent '%s' is answered by %s but has no knowledge-base entry" % (intent, ANSWER_ACTION))
     for intent in sorted(in_domain):

@@ -73,6 +73,32 @@ def test_bad_input_gets_a_polite_answer(stack, message):
     assert re.search(r"Regelhulp", reply_text(stack.say(sender, "hallo")))
 
 
+def test_english_question_english_answer_and_switching_language_mid_conversation(stack):
+    english, status, switched, dutch, ok, back, thanks = talk(
+        stack,
+        "Can an asylum seeker work for my company?",
+        "He is still in the asylum procedure",
+        "graag verder in het Nederlands",
+        "mag hij ook vrijwilligerswerk doen?",
+        "ok",  # no language of its own: the conversation's language stays
+        "can you answer in English again please?",
+        "thanks a lot",
+    )
+    assert "Asylum seeker (still in the procedure)" in english  # the status question, in English
+    assert re.search(r"work permit|TWV", status) and "UWV" in status
+    assert "Source:" in status and "last checked on" in status and "Bron:" not in status
+    assert "Nederlands" in switched
+    assert "vrijwilligersverklaring" in dutch.lower() and "Bron:" in dutch  # status remembered, Dutch again
+    assert "Fijn" in ok
+    assert "English" in back and "welcome" in thanks.lower()
+
+
+def test_english_channel_and_fallback_texts(stack):
+    first, second = talk(stack, "I have a question. " + "y" * 5000, "Please help me. " + "z" * 5000)
+    assert "short" in first or "briefly" in first
+    assert "VluchtelingenWerk" in second and "personal" in second
+
+
 def test_broken_knowledge_base_stops_the_action_server(knowledge_copy):
     (knowledge_copy / "rules" / "work.yml").write_text("entries: [ {id: broken")
     port = free_port()

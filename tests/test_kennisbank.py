@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.answers import dutch_date
+from actions.answers import date_text
 from actions.knowledge import load
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
 from scripts.servers import free_port
@@ -65,7 +65,7 @@ def test_every_entry_is_listed_with_its_facts(kb):
         assert '<a href="#%s">%s</a>' % (entry.id, entry.id) in block  # the anchor /kennisbank#<id> jumps to
         assert escape(entry.title) in block and escape(themes[entry.theme]) in block
         assert STATE_LABELS[entry.state] in block
-        assert '<time datetime="%s">%s</time>' % (entry.checked.isoformat(), dutch_date(kb, entry.checked)) in block
+        assert '<time datetime="%s">%s</time>' % (entry.checked.isoformat(), date_text(kb, entry.checked)) in block
         for source in entry.sources:
             assert '<a href="%s"' % escape(source.url) in block, (entry.id, source.url)
         for oid in entry.organisations:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.answers import date_text as dutch_date
+from actions.answers import date_text
 from actions.knowledge import fold
 from scripts.servers import free_port
 from scripts.web_server import make_server
@@ -102,6 +102,27 @@ def test_keyboard_question_answer_with_source_link_and_escape(page, site):
     assert page.evaluate("document.activeElement.className") == "rh-launcher"
 
 
+def test_messages_carry_their_language_and_the_interface_follows_the_conversation(page, site, stack):
+    open_with_keyboard(page, site)
+    assert page.locator(".rh-root").get_attribute("lang") == "nl"
+    answer = ask(page, "Can a status holder study at a university in the Netherlands?", "Source")
+    assert answer.get_attribute("lang") == "en"
+    assert page.locator(".rh-user").last.get_attribute("lang") == "en"  # the question, marked after the answer
+    assert page.locator(".rh-root").get_attribute("lang") == "en"
+    assert page.locator("#rh-input").get_attribute("placeholder") == "Type your question"
+    assert page.locator(".rh-human").text_content() == "Talk to a staff member"
+    assert page.get_by_role("button", name="Helpful answer", exact=True).count() >= 1
+    events = tracker_events(stack, session_id(page))
+    assert [e["metadata"].get("lang") for e in events if e.get("event") == "user"][-1] == "nl"  # sent before the switch
+    dutch = ask(page, "graag in het Nederlands", "Nederlands")
+    assert dutch.get_attribute("lang") == "nl" and page.locator(".rh-root").get_attribute("lang") == "nl"
+    assert page.locator("#rh-input").get_attribute("placeholder") == "Typ je vraag"
+    page.reload()  # the language is kept with the conversation
+    page.wait_for_selector("#rh-panel:not([hidden])")
+    assert page.locator(".rh-root").get_attribute("lang") == "nl"
+    assert page.locator(".rh-msg[lang='en']").count() == 2
+
+
 def test_quick_reply_feedback_and_reload(page, site, stack):
     open_with_keyboard(page, site)
     ask(page, "mag hij studeren?", "Statushouder")
@@ -178,7 +199,7 @@ def test_staff_mode_links_a_rule_answer_to_its_kennisbank_entry(page, site, kb):
     match = re.fullmatch(r"Regel: ([a-z_]+) · gecontroleerd (.+)", label)
     assert match, label
     entry = kb.rule(match.group(1))
-    assert entry is not None and match.group(2) == dutch_date(kb, entry.checked)
+    assert entry is not None and match.group(2) == date_text(kb, entry.checked)
     assert link.get_attribute("href") == site + "kennisbank#" + entry.id
     page.goto(link.get_attribute("href"))
     assert page.locator("#%s h3" % entry.id).text_content() == entry.title

@@ -268,7 +268,7 @@
     return box;
   }
 
-  function dutchDate(iso) {
+  function dateText(iso) {
     var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ""));
     return parts ? Number(parts[3]) + " " + TEXT.months[Number(parts[2]) - 1] + " " + parts[1] : "";
   }
@@ -276,7 +276,7 @@
   // Staff mode: which kennisbank entry an answer came from, and when that entry was checked.
   function staffLink(message) {
     var label = TEXT.staffRule + message.rule_id;
-    if (dutchDate(message.checked)) label += TEXT.staffChecked + dutchDate(message.checked);
+    if (dateText(message.checked)) label += TEXT.staffChecked + dateText(message.checked);
     return el("p", { class: "rh-staff" }, [
       el("a", { href: cfg.kennisbankUrl + "#" + encodeURIComponent(message.rule_id), target: "_blank",
         rel: "noopener noreferrer", text: label }),
