@@ -57,7 +57,10 @@ def reply_language(message: UserMessage) -> str:
     """The language of the message itself, else the one the widget says the conversation has."""
     said = (message.metadata or {}).get("lang")
     fallback = said if said in knowledge.LANGUAGES else knowledge.DEFAULT_LANGUAGE
-    return detect_language((message.text or "")[:2000]) or fallback
+    text = message.text or ""
+    if text.startswith("/"):  # a button's payload has no language of its own
+        return fallback
+    return detect_language(text[:2000]) or fallback
 
 
 def max_message_chars() -> int:

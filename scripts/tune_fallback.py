@@ -1,5 +1,6 @@
-"""`make tune-fallback`: chooses the FallbackClassifier thresholds on the held-out development
-set (tests/dev/questions.yml), never on the evaluation set.
+"""`make tune-fallback`: chooses the fallback thresholds, per language, on the held-out development
+sets (tests/dev/questions.yml, Dutch; tests/dev/questions_en.yml, English), never on the
+evaluation set.
 
 For every dev question the trained model's intent ranking is taken without the fallback; for a
 grid of (threshold, ambiguity) pairs each question is then *answered right*, *answered wrong* or
@@ -20,7 +21,7 @@ import yaml
 
 from scripts.train import ROOT, train
 
-DEV_SET = ROOT / "tests" / "dev" / "questions.yml"
+DEV_SETS = [ROOT / "tests" / "dev" / "questions.yml", ROOT / "tests" / "dev" / "questions_en.yml"]
 WRONG_COST = 4
 THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(14)]
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15]
@@ -63,35 +64,51 @@ def sweep(results: List[List[Tuple[str, float]]], expected: List[str]) -> List[D
     return sorted(rows, key=lambda r: (r["cost"], -r["threshold"]))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=DEV_SET)
-    parser.add_argument("--out", type=Path, default=ROOT / "reports")
-    args = parser.parse_args(argv)
-    cases = yaml.safe_load(args.dev.read_text(encoding="utf-8"))["cases"]
-    questions = [c["question"] if "question" in c else c["turns"][-1] for c in cases]
-    expected = [c["expected_intent"] for c in cases]
-    model = train()
-    results = rankings(model, questions)
-    rows = sweep(results, expected)
-    current = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
-    fallback = next(c for c in current if c["name"] == "FallbackClassifier")
+def _report(language: str, dev: List[str], questions: List[str], expected: List[str], results, rows) -> List[str]:
     lines = [
-        "# Fallback threshold tuning", "",
-        "Development set: `%s` (%d questions, not used for training or evaluation). Cost = fallbacks + %d × wrong answers." % (
-            args.dev.relative_to(ROOT), len(cases), WRONG_COST),
-        "Current config: threshold %s, ambiguity_threshold %s." % (fallback["threshold"], fallback["ambiguity_threshold"]), "",
+        "## %s" % {"nl": "Dutch", "en": "English"}.get(language, language), "",
+        "Development set: %s (%d questions, not used for training or evaluation). Cost = fallbacks + %d × wrong answers." % (
+            ", ".join("`%s`" % name for name in dev), len(questions), WRONG_COST), "",
         "| threshold | ambiguity | right | wrong | fallback | cost |", "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += ["| %.2f | %.2f | %d | %d | %d | %d |" % (r["threshold"], r["ambiguity"], r["right"], r["wrong"], r["fallback"], r["cost"]) for r in rows[:15]]
     wrong = [(q, e, r[0]) for q, e, r in zip(questions, expected, results) if r[0][0] != e]
-    lines += ["", "## Top intent differs from the expected one (%d)" % len(wrong), "", "| question | expected | predicted |", "|---|---|---|"]
+    lines += ["", "Top intent differs from the expected one (%d):" % len(wrong), "", "| question | expected | predicted |", "|---|---|---|"]
     lines += ["| %s | %s | %s (%.2f) |" % (q.replace("|", "/")[:100], e, p[0], p[1]) for q, e, p in wrong]
+    return lines + [""]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, nargs="+", default=DEV_SETS)
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    cases = [dict(c, source=str(path.relative_to(ROOT))) for path in args.dev
+             for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]]
+    model = train()
+    current = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    fallback = next(c for c in current if c["name"] == "FallbackClassifier")
+    lines = [
+        "# Fallback threshold tuning", "",
+        "Current config: threshold %s, ambiguity_threshold %s. Each language is swept on its own." % (
+            fallback["threshold"], fallback["ambiguity_threshold"]), "",
+    ]
+    all_questions = [c["question"] if "question" in c else c["turns"][-1] for c in cases]
+    all_results = rankings(model, all_questions)
+    for language in sorted({c.get("lang", "nl") for c in cases}, reverse=True):
+        chosen = [i for i, c in enumerate(cases) if c.get("lang", "nl") == language]
+        questions = [all_questions[i] for i in chosen]
+        expected = [cases[i]["expected_intent"] for i in chosen]
+        results = [all_results[i] for i in chosen]
+        rows = sweep(results, expected)
+        sources = sorted({cases[i]["source"] for i in chosen})
+        lines += _report(language, sources, questions, expected, results, rows)
+        best = rows[0]
+        print("%s: best threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d" % (
+            language, best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fallback_tuning.md").write_text("\n".join(lines) + "\n")
-    best = rows[0]
-    print("best: threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d (reports/fallback_tuning.md)" % (
-        best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))
+    print("reports/fallback_tuning.md")
     return 0
 
 

@@ -137,6 +137,7 @@ def test_feedback_buttons_may_stay_silent():
     ("x" * 60, {"lang": "en"}, "en"),  # no language of its own: the conversation's (from the widget)
     ("x" * 60, None, "nl"),
     ("x" * 60, {"lang": "fr"}, "nl"),  # a language the knowledge base does not have
+    ('/request_human{"x": "' + "y" * 60 + '"}', {"lang": "nl"}, "nl"),  # a payload: the conversation's
 ])
 def test_channel_texts_in_the_language_of_the_message(monkeypatch, text, metadata, language):
     monkeypatch.setenv("REGELHULP_MAX_MESSAGE_CHARS", "50")

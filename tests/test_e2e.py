@@ -76,7 +76,7 @@ def test_bad_input_gets_a_polite_answer(stack, message):
 def test_english_question_english_answer_and_switching_language_mid_conversation(stack):
     english, status, switched, dutch, ok, back, thanks = talk(
         stack,
-        "Can an asylum seeker work for my company?",
+        "Can this man work for my company?",
         "He is still in the asylum procedure",
         "graag verder in het Nederlands",
         "mag hij ook vrijwilligerswerk doen?",

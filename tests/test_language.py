@@ -79,3 +79,4 @@ def test_training_examples_are_detected_in_their_own_language():
                 dutch_as_english += found == "en"
     assert len(wrong_english) <= 2, wrong_english
     assert dutch_as_english / dutch_total <= 0.02
+
