@@ -68,20 +68,40 @@ class ActionAnswerRule(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        status = tracker.get_slot("status")
-        lang = _language(tracker)
-        intent = _latest_intent(tracker)
-        entry = KB.rule_for_intent(intent) or KB.rule(tracker.get_slot("theme"))
-        if entry is not None and intent == "inform_status" and not entry.depends_on_status:
-            entry = None  # a status given after a status-independent answer: just note it
-        if entry is None:
-            send(dispatcher, answers.status_noted(KB, status, lang) if status else answers.capabilities(KB, lang))
-            return []
-        if entry.depends_on_status and not status:
-            send(dispatcher, answers.ask_status(KB, entry, lang))
-        else:
-            send(dispatcher, answers.rule_answer(KB, entry, status, lang))
-        return [SlotSet("theme", entry.id)]
+        return answer_rule(dispatcher, tracker, _latest_intent(tracker))
+
+
+def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
+    """The entry of `intent`, else the one last asked about (a status was given), for the status."""
+    status = tracker.get_slot("status")
+    lang = _language(tracker)
+    entry = KB.rule_for_intent(intent) or KB.rule(tracker.get_slot("theme"))
+    if entry is not None and intent == "inform_status" and not entry.depends_on_status:
+        entry = None  # a status given after a status-independent answer: just note it
+    if entry is None:
+        send(dispatcher, answers.status_noted(KB, status, lang) if status else answers.capabilities(KB, lang))
+        return []
+    if entry.depends_on_status and not status:
+        send(dispatcher, answers.ask_status(KB, entry, lang))
+    else:
+        send(dispatcher, answers.rule_answer(KB, entry, status, lang))
+    return [SlotSet("theme", entry.id)]
+
+
+class ActionDeny(Action):
+    """"No". A "no" that names a status ("nee, hij heeft al een verblijfsvergunning") corrects the
+    status: the last rule is answered again for it. Any other "no" gets the response utter_deny."""
+
+    def name(self) -> Text:
+        return "action_deny"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.get_slot("theme") and KB.status_in_text(tracker.latest_message.get("text") or ""):
+            return answer_rule(dispatcher, tracker, "inform_status")
+        dispatcher.utter_message(response="utter_deny")
+        return []
 
 
 class ActionAnswerOrganisation(Action):

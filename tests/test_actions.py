@@ -204,3 +204,24 @@ def test_english_fallback_capabilities_organisation_and_feedback(kb):
 def test_english_status_words_fill_the_status(text, expected):
     result = asyncio.run(ValidateSlotMappings().extract_status(CollectingDispatcher(), tracker("inform_status", text), DOMAIN))
     assert result == {"status": expected}
+
+
+KB_STATUS = {"nee, hij heeft al een verblijfsvergunning": "status_holder", "no, she is a status holder": "status_holder"}
+
+
+@pytest.mark.parametrize("text, theme, answered", [
+    ("nee, hij heeft al een verblijfsvergunning", "paid_work", True),  # corrects the status
+    ("no, she is a status holder", "study", True),
+    ("nee", "paid_work", False),
+    ("nee, hij heeft al een verblijfsvergunning", None, False),  # nothing asked yet to answer again
+])
+def test_a_no_that_names_a_status_answers_the_last_rule_again(text, theme, answered):
+    from actions.actions import ActionDeny
+
+    status = KB_STATUS.get(text)
+    messages, events = run(ActionDeny(), tracker("deny", text, status=status, theme=theme))
+    if answered:
+        assert messages[0]["rule_id"] == theme and messages[0]["status"] == status and events == [SlotSet("theme", theme)]
+    else:
+        assert len(messages) == 1 and messages[0]["response"] == "utter_deny" and events == []
+
