@@ -50,6 +50,7 @@ _ENGLISH_CUES = """
     university course internship volunteer volunteering integration language lessons benefits
     allowance municipality pay paid get apply need know want find human person speak talk
     english dutch company our us there help can't don't doesn't isn't i'm what's
+    later cya cu r thx real
 """
 
 _ALL = {

@@ -193,9 +193,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--model", type=Path, help="evaluate this trained model instead of training or reusing the current one")
     args = parser.parse_args(argv)
+    if args.model and not args.model.is_file():
+        print("error: no model at %s" % args.model, file=sys.stderr)
+        return 2
     try:
-        summary = evaluate(args.questions, args.out)
+        summary = evaluate(args.questions, args.out, args.model)
     except QuestionSetError as error:
         print("error: %s" % error, file=sys.stderr)
         return 2

@@ -64,11 +64,16 @@ def sweep(results: List[List[Tuple[str, float]]], expected: List[str]) -> List[D
     return sorted(rows, key=lambda r: (r["cost"], -r["threshold"]))
 
 
-def _report(language: str, dev: List[str], questions: List[str], expected: List[str], results, rows) -> List[str]:
+def _report(language: str, dev: List[str], questions: List[str], expected: List[str], results, rows, current: Dict) -> List[str]:
+    counts = {"right": 0, "wrong": 0, "fallback": 0}
+    for ranking, intent in zip(results, expected):
+        counts[outcome(ranking, intent, current["threshold"], current["ambiguity_threshold"])] += 1
     lines = [
         "## %s" % {"nl": "Dutch", "en": "English"}.get(language, language), "",
         "Development set: %s (%d questions, not used for training or evaluation). Cost = fallbacks + %d × wrong answers." % (
             ", ".join("`%s`" % name for name in dev), len(questions), WRONG_COST), "",
+        "At the current setting (%s, %s): right %d, wrong %d, fallback %d." % (
+            current["threshold"], current["ambiguity_threshold"], counts["right"], counts["wrong"], counts["fallback"]), "",
         "| threshold | ambiguity | right | wrong | fallback | cost |", "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += ["| %.2f | %.2f | %d | %d | %d | %d |" % (r["threshold"], r["ambiguity"], r["right"], r["wrong"], r["fallback"], r["cost"]) for r in rows[:15]]
@@ -102,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = [all_results[i] for i in chosen]
         rows = sweep(results, expected)
         sources = sorted({cases[i]["source"] for i in chosen})
-        lines += _report(language, sources, questions, expected, results, rows)
+        lines += _report(language, sources, questions, expected, results, rows, fallback)
         best = rows[0]
         print("%s: best threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d" % (
             language, best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.evaluate import Case, QuestionSetError, load_cases, run_case, score, summarise
+from scripts.evaluate import Case, QuestionSetError, load_cases, main, run_case, score, summarise
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 
@@ -51,6 +51,12 @@ def test_bad_question_sets_are_rejected_with_the_case_named(tmp_path, text, mess
     path.write_text(text)
     with pytest.raises(QuestionSetError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_cases(path)
+
+
+def test_a_missing_model_is_named_before_anything_runs(tmp_path, capsys):
+    assert main(["--model", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path)]) == 2
+    assert "no model at" in capsys.readouterr().err
+    assert not (tmp_path / "eval.md").exists()
 
 
 @pytest.mark.slow
