@@ -21,15 +21,18 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from scripts.train import ROOT
+from scripts.validate_knowledge import ENGLISH_NLU_DIR, yaml_files
 
 Example = Tuple[str, str, str]  # text, intent, language
 
 
-def load_examples(nlu_dir: Path, english_dir: str = "en") -> List[Example]:
-    """Every intent example under nlu_dir, entity markup removed; files under <nlu_dir>/en are English."""
+def load_examples(root: Path = ROOT) -> List[Example]:
+    """Every intent example of the project at root, entity markup removed; English examples are
+    the ones under ENGLISH_NLU_DIR, as `make validate` counts them."""
     examples = []
-    for path in sorted(nlu_dir.rglob("*.yml")):
-        language = "en" if english_dir in path.relative_to(nlu_dir).parts[:-1] else "nl"
+    english_dir = root / ENGLISH_NLU_DIR
+    for path in yaml_files(root / "data" / "nlu"):
+        language = "en" if english_dir in path.parents else "nl"
         for message in load_data(str(path)).intent_examples:
             examples.append((message.get("text"), message.get("intent"), language))
     return examples
@@ -72,11 +75,11 @@ def summarise(reports: Dict[str, dict], folds: int) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project whose data/nlu is cross-validated")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     args = parser.parse_args(argv)
-    reports = cross_validate(load_examples(args.nlu), args.folds)
+    reports = cross_validate(load_examples(args.root), args.folds)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "nlu_quick.md").write_text(summarise(reports, args.folds))
     print(" · ".join("%s macro F1 %.3f" % (lang, r["macro_f1"]) for lang, r in reports.items()))

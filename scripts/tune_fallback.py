@@ -53,21 +53,24 @@ def outcome(ranking: List[Tuple[str, float]], expected: str, threshold: float, a
     return "right" if top == expected else "wrong"
 
 
+def count_outcomes(results: List[List[Tuple[str, float]]], expected: List[str], threshold: float, ambiguity: float) -> Dict[str, int]:
+    counts = {"right": 0, "wrong": 0, "fallback": 0}
+    for ranking, intent in zip(results, expected):
+        counts[outcome(ranking, intent, threshold, ambiguity)] += 1
+    return counts
+
+
 def sweep(results: List[List[Tuple[str, float]]], expected: List[str]) -> List[Dict[str, float]]:
     rows = []
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITIES:
-            counts = {"right": 0, "wrong": 0, "fallback": 0}
-            for ranking, intent in zip(results, expected):
-                counts[outcome(ranking, intent, threshold, ambiguity)] += 1
+            counts = count_outcomes(results, expected, threshold, ambiguity)
             rows.append(dict(threshold=threshold, ambiguity=ambiguity, cost=counts["fallback"] + WRONG_COST * counts["wrong"], **counts))
     return sorted(rows, key=lambda r: (r["cost"], -r["threshold"]))
 
 
 def _report(language: str, dev: List[str], questions: List[str], expected: List[str], results, rows, current: Dict) -> List[str]:
-    counts = {"right": 0, "wrong": 0, "fallback": 0}
-    for ranking, intent in zip(results, expected):
-        counts[outcome(ranking, intent, current["threshold"], current["ambiguity_threshold"])] += 1
+    counts = count_outcomes(results, expected, current["threshold"], current["ambiguity_threshold"])
     lines = [
         "## %s" % {"nl": "Dutch", "en": "English"}.get(language, language), "",
         "Development set: %s (%d questions, not used for training or evaluation). Cost = fallbacks + %d × wrong answers." % (

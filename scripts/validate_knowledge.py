@@ -36,7 +36,7 @@ ENGLISH_NLU_DIR = Path("data") / "nlu" / "en"
 NOT_RULE_INTENTS = {"inform_status"}
 
 
-def _yaml_files(folder: Path) -> List[Path]:
+def yaml_files(folder: Path) -> List[Path]:
     return sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
 
 
@@ -44,7 +44,7 @@ def nlu_example_counts(root: Path = ROOT, language: Optional[str] = None) -> Cou
     """Examples per intent: all of them, or only the English (`en`) or Dutch (`nl`) ones."""
     counts: Counter = Counter()
     english_dir = root / ENGLISH_NLU_DIR
-    for path in _yaml_files(root / "data" / "nlu"):
+    for path in yaml_files(root / "data" / "nlu"):
         is_english = english_dir in path.parents
         if language is not None and is_english != (language == "en"):
             continue
@@ -58,7 +58,7 @@ def nlu_example_counts(root: Path = ROOT, language: Optional[str] = None) -> Cou
 def intents_answered_by_rules(root: Path = ROOT) -> Set[str]:
     """Intents that a rule (not just a story) answers directly with action_answer_rule."""
     answered = set()
-    for path in _yaml_files(root / "data" / "rules"):
+    for path in yaml_files(root / "data" / "rules"):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []) or []:
             steps = block.get("steps", [])
             for step, following in zip(steps, steps[1:]):

@@ -22,7 +22,7 @@ def _write(path: Path, intents: dict) -> None:
 def _data(tmp_path: Path, mixed_english: bool = False) -> Path:
     """Two clearly different intents per language; with mixed_english, every English sentence
     appears under both intents (numbered apart), so nothing can tell the two apart."""
-    nlu = tmp_path / "nlu"
+    nlu = tmp_path / "data" / "nlu"
     expand = lambda templates: [t.format(i) for t in templates for i in range(3)]
     _write(nlu / "work.yml", {"ask_paid_work": expand(NL), "ask_study": expand(STUDY_NL)})
     if mixed_english:
@@ -31,13 +31,13 @@ def _data(tmp_path: Path, mixed_english: bool = False) -> Path:
     else:
         english = {"ask_paid_work": expand(EN), "ask_study": expand(STUDY_EN)}
     _write(nlu / "en" / "work.yml", english)
-    return nlu
+    return tmp_path
 
 
 def test_examples_carry_their_language_and_lose_entity_markup(tmp_path):
-    nlu = _data(tmp_path)
-    (nlu / "status.yml").write_text('version: "3.1"\nnlu:\n  - intent: inform_status\n    examples: |\n      - ik ben [statushouder](status)\n')
-    examples = load_examples(nlu)
+    root = _data(tmp_path)
+    (root / "data" / "nlu" / "status.yml").write_text('version: "3.1"\nnlu:\n  - intent: inform_status\n    examples: |\n      - ik ben [statushouder](status)\n')
+    examples = load_examples(root)
     assert ("ik ben statushouder", "inform_status", "nl") in examples
     assert {lang for _, _, lang in examples} == {"nl", "en"}
     assert sum(lang == "en" for _, _, lang in examples) == 24
@@ -51,6 +51,6 @@ def test_separable_intents_score_high_and_mixed_ones_low(tmp_path):
 
 
 def test_main_writes_the_report(tmp_path):
-    assert main(["--nlu", str(_data(tmp_path)), "--folds", "3", "--out", str(tmp_path / "out")]) == 0
+    assert main(["--root", str(_data(tmp_path)), "--folds", "3", "--out", str(tmp_path / "out")]) == 0
     report = (tmp_path / "out" / "nlu_quick.md").read_text()
     assert "| en | 24 |" in report and "Weakest intents (nl)" in report
