@@ -1,7 +1,7 @@
 """NLU components that keep over-long messages from costing the pipeline and the user.
 
 `MessageLengthGuard` (first in the pipeline) cuts a message longer than `max_characters`
-down before spaCy and DIET see it and marks it; `LongMessageFallback` (last) turns a marked
+down before spaCy and the intent classifier see it and marks it; `LongMessageFallback` (last) turns a marked
 message into `nlu_fallback`, so the user gets the polite "please ask it shorter" answer
 instead of a guess based on a fragment.
 """

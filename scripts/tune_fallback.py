@@ -23,7 +23,7 @@ from scripts.train import ROOT, train
 
 DEV_SETS = [ROOT / "tests" / "dev" / "questions.yml", ROOT / "tests" / "dev" / "questions_en.yml"]
 WRONG_COST = 4
-THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(14)]
+THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(16)]  # 0.20 ... 0.95
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15]
 
 

@@ -92,7 +92,7 @@ def test_trained_model_path_builds_and_trains_with_rasa(tmp_path):
         "recipe: default.v1\nlanguage: nl\nassistant_id: tiny\npipeline:\n"
         "  - name: SpacyNLP\n    model: %s\n  - name: SpacyTokenizer\n"
         "  - name: SpacyEntityExtractor\n    dimensions: [status, organisation]\n"
-        "  - name: CountVectorsFeaturizer\n  - name: DIETClassifier\n    epochs: 5\n    entity_recognition: false\n"
+        "  - name: CountVectorsFeaturizer\n  - name: components.linear_intent_classifier.LinearIntentClassifier\n"
         "policies: []\n" % out
     )
     subprocess.run(
@@ -102,8 +102,9 @@ def test_trained_model_path_builds_and_trains_with_rasa(tmp_path):
     )
     parse = subprocess.run(
         [sys.executable, "-c", "import asyncio,json;from rasa.core.agent import Agent;a=Agent.load('m/tiny.tar.gz');"
-         "print(json.dumps(asyncio.run(a.parse_message('Mag een azc-bewoner werken?'))['entities']))"],
+         "r=asyncio.run(a.parse_message('Mag een azc-bewoner werken?'));print(json.dumps([r['entities'],r['intent']['name']]))"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
     )
-    found = json.loads(parse.stdout.strip().splitlines()[-1])
+    found, intent = json.loads(parse.stdout.strip().splitlines()[-1])
     assert [(e["entity"], e["value"]) for e in found] == [("status", "azc-bewoner")]
+    assert intent == "ask_paid_work"  # the project's intent classifier on this pipeline's features
