@@ -1,10 +1,10 @@
 """`make nlu-quick`: a fast indicator of how separable the intents are, in about a minute.
 
 The real measure is `make nlu-report` (the pipeline of config.yml, k-fold), which on 2 cores takes
-about 13 minutes. This runs the same k-fold split with a simple, well-known classifier (TF-IDF on
+about 12 minutes. This runs the same k-fold split with a simple, well-known classifier (TF-IDF on
 word 1-2-grams and character 2-5-grams, a linear SVM) on the raw text, per language, without the
 spaCy pipeline. It is an indicator for data work between real runs, not a replacement: on the data
-of 6 December it gave 0.921 where `make nlu-report` gave 0.918 (and 0.858 with DIET, which the
+of 6 December it gave 0.921 where `make nlu-report` gave 0.916 (and 0.858 with DIET, which the
 pipeline used before). Writes reports/nlu_quick.md with macro F1 per language and the weakest intents.
 """
 from __future__ import annotations
