@@ -12,6 +12,7 @@ and placeholders as phrases.yml. The accessors (`title_in`, `answer_for(status, 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -30,11 +31,19 @@ RULE_STATES = ("in_force", "pending_change", "unclear")
 MAX_ANSWER_WORDS = 120
 MAX_COMBINED_WORDS = 170  # shared answer + one status-specific answer
 MAX_CHECKED_AGE_DAYS = 180  # an entry checked longer ago than this should be checked again
+MAX_FACET_WORDS = 50  # the direct answer to one concrete question
+MAX_LABEL_WORDS = 6  # a facet's button title
+MIN_PHRASINGS = 4  # example phrasings of a facet, per language
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_LANGUAGE = "nl"  # the language of the plain fields (title, answer, label, ...) and of phrases.yml
 TRANSLATIONS = {"en": "English"}  # the other languages: an `en:` block per item and phrases_en.yml
 LANGUAGES = (DEFAULT_LANGUAGE,) + tuple(TRANSLATIONS)
 RULE_TEXT_FIELDS = ("title", "answer", "answers", "pending")  # what an entry's `en:` block may hold
+RULE_FIELDS = ("id", "intent", "theme", "title", "state", "answer", "answers", "pending", "pending_for",
+               "pending_from", "from", "until", "organisations", "sources", "checked") + tuple(TRANSLATIONS)
+SOURCE_FIELDS = ("url", "organisation", "as_of")
+FACET_FIELDS = ("id", "entry", "question", "label", "answer", "answers", "sources", "phrasings") + tuple(TRANSLATIONS)
+FACET_TEXT_FIELDS = ("question", "label", "answer", "answers", "phrasings")
 
 
 def phrases_file(language: str = DEFAULT_LANGUAGE) -> str:
@@ -114,6 +123,59 @@ class Theme:
 class Source:
     url: str
     organisation: str
+    as_of: Optional[dt.date] = None  # the version of the page that was read (the 1st when only the month is known)
+    as_of_day: bool = False  # True when `as_of` names a day, False when only the month
+
+
+@dataclass(frozen=True)
+class FacetText:
+    """The texts of a facet in one language."""
+
+    question: str
+    label: str
+    answer: Optional[str] = None
+    answers: Dict[str, str] = field(default_factory=dict)
+    phrasings: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One concrete question inside a rule entry, with its short direct answer (facets/<theme>.yml)."""
+
+    id: str  # "<entry>.<key>", unique in the knowledge base
+    key: str
+    entry: str
+    file: str
+    texts: Dict[str, FacetText]  # {"nl": ..., "en": ...}
+    sources: Tuple[Source, ...] = ()
+
+    def text_in(self, language: str = DEFAULT_LANGUAGE) -> FacetText:
+        return self.texts[_language(language)]
+
+    def question_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return self.text_in(language).question
+
+    def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return self.text_in(language).label
+
+    def phrasings_in(self, language: str = DEFAULT_LANGUAGE) -> Tuple[str, ...]:
+        return self.text_in(language).phrasings
+
+    def specific_to(self, status: Optional[str]) -> bool:
+        """True when the facet has an answer of its own for this status group."""
+        return bool(status) and status in self.texts[DEFAULT_LANGUAGE].answers
+
+    def answer_for(self, status: Optional[str], language: str = DEFAULT_LANGUAGE) -> Optional[str]:
+        """The answer for the status group: its own, else the one for everybody, else (with a
+        status) the one for `other`. None when the answer depends on a status that is not known."""
+        text = self.text_in(language)
+        if status and status in text.answers:
+            return text.answers[status]
+        if text.answer:
+            return text.answer
+        if status:
+            return text.answers.get("other")
+        return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +203,20 @@ class RuleEntry:
     answer: Optional[str] = None
     pending: Optional[str] = None
     pending_for: Tuple[str, ...] = ()  # status groups the pending change concerns; empty = all
+    pending_from: Optional[dt.date] = None  # when the planned change was meant to start
+    valid_from: Optional[dt.date] = None  # `from`: the rule as written holds from this date
+    valid_until: Optional[dt.date] = None  # `until`: the rule as written holds until this date
     translations: Dict[str, RuleText] = field(default_factory=dict)  # {"en": RuleText(...)}
+    facets: Tuple[Facet, ...] = ()
+
+    @property
+    def newest_source_date(self) -> Optional[dt.date]:
+        """The newest `as_of` of the entry's sources and of its facets' sources."""
+        dates = [s.as_of for s in self.sources + tuple(s for f in self.facets for s in f.sources) if s.as_of]
+        return max(dates) if dates else None
+
+    def facet(self, key: str) -> Optional[Facet]:
+        return next((f for f in self.facets if f.key == key or f.id == key), None)
 
     def pending_applies(self, status: Optional[str]) -> bool:
         return bool(self.pending) and (not self.pending_for or status is None or status in self.pending_for)
@@ -216,6 +291,16 @@ class KnowledgeBase:
 
     def rule(self, rule_id: Optional[str]) -> Optional[RuleEntry]:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def facet(self, facet_id: Optional[str]) -> Optional[Facet]:
+        """A facet by its full id ("work_permit.duration")."""
+        entry_id, _, key = (facet_id or "").partition(".")
+        entry = self.rule(entry_id)
+        return entry.facet(key) if entry and key else None
+
+    @property
+    def facets(self) -> Tuple[Facet, ...]:
+        return tuple(f for r in self.rules for f in r.facets)
 
     def status_group(self, status_id: Optional[str]) -> Optional[StatusGroup]:
         return next((s for s in self.status_groups if s.id == status_id), None)
@@ -522,6 +607,63 @@ def _word_count(text: str) -> int:
     return len(re.findall(r"\S+", text))
 
 
+def _reject_unknown(raw: dict, allowed: Tuple[str, ...], file: str, entry: str, problems: _Problems, prefix: str = "") -> None:
+    """A field the schema does not know is an error: a typo such as `anwser` must not pass silently."""
+    for extra in sorted(set(map(str, raw)) - set(allowed)):
+        problems.add(file, entry, prefix + extra, "is not a known field (%s)" % ", ".join(allowed))
+
+
+DATE_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+def _date(raw: dict, key: str, file: str, entry: str, problems: _Problems, required: bool = False,
+          month_ok: bool = False, label: Optional[str] = None) -> Optional[dt.date]:
+    """A date field (2026-11-22); with `month_ok` also a month (2026-02, read as its first day)."""
+    value = raw.get(key)
+    if value is None:
+        if required:
+            problems.add(file, entry, label or key, "is missing")
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    match = DATE_PATTERN.match(str(value))
+    if match and (match.group(3) or month_ok):
+        try:
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
+        except ValueError:
+            pass
+    problems.add(file, entry, label or key, "must be a date like 2026-11-22%s" % (" or a month like 2026-02" if month_ok else ""))
+    return None
+
+
+def _load_sources(raw_sources: object, file: str, entry: str, ctx: dict, problems: _Problems,
+                  required: bool, prefix: str = "") -> Tuple[Source, ...]:
+    """`sources:` of an entry or a facet: https URL, publishing organisation, `as_of` (the version read)."""
+    if raw_sources is None and not required:
+        return ()
+    if not isinstance(raw_sources, list) or not raw_sources:
+        problems.add(file, entry, prefix + "sources", "must list at least one source")
+        return ()
+    sources = []
+    for number, src in enumerate(raw_sources, start=1):
+        fld = "%ssources[%d]" % (prefix, number)
+        if not isinstance(src, dict):
+            problems.add(file, entry, fld, "must have 'url', 'organisation' and 'as_of'")
+            continue
+        if not _https(src.get("url")):
+            problems.add(file, entry, fld + ".url", "must be an https URL")
+        if src.get("organisation") not in ctx["organisations"]:
+            problems.add(file, entry, fld + ".organisation", "unknown organisation '%s'" % src.get("organisation"))
+        as_of = _date(src, "as_of", file, entry, problems, required=True, month_ok=True, label=fld + ".as_of")
+        if as_of is not None and as_of > ctx["today"]:
+            problems.add(file, entry, fld + ".as_of", "lies in the future (%s)" % as_of)
+        _reject_unknown(src, SOURCE_FIELDS, file, entry, problems, fld + ".")
+        written = DATE_PATTERN.match(str(src.get("as_of")))
+        sources.append(Source(url=str(src.get("url")), organisation=str(src.get("organisation")), as_of=as_of,
+                              as_of_day=bool(written and written.group(3))))
+    return tuple(sources)
+
+
 def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -> Optional[RuleEntry]:
     before = len(problems.items)
     intent = _text(raw, "intent", file, rid, problems)
@@ -563,33 +705,21 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         if oid not in ctx["organisations"]:
             problems.add(file, rid, "organisations", "unknown organisation '%s'" % oid)
 
-    sources = []
-    raw_sources = raw.get("sources")
-    if not isinstance(raw_sources, list) or not raw_sources:
-        problems.add(file, rid, "sources", "must list at least one source")
-        raw_sources = []
-    for number, src in enumerate(raw_sources, start=1):
-        fld = "sources[%d]" % number
-        if not isinstance(src, dict):
-            problems.add(file, rid, fld, "must have 'url' and 'organisation'")
-            continue
-        if not _https(src.get("url")):
-            problems.add(file, rid, fld + ".url", "must be an https URL")
-        if src.get("organisation") not in ctx["organisations"]:
-            problems.add(file, rid, fld + ".organisation", "unknown organisation '%s'" % src.get("organisation"))
-        sources.append(Source(url=str(src.get("url")), organisation=str(src.get("organisation"))))
-
-    checked = raw.get("checked")
-    if isinstance(checked, str):
-        try:
-            checked = dt.date.fromisoformat(checked)
-        except ValueError:
-            checked = None
-    if not isinstance(checked, dt.date) or isinstance(checked, dt.datetime):
-        problems.add(file, rid, "checked", "must be a date like 2026-11-22")
-        checked = None
-    elif checked > ctx["today"]:
+    sources = _load_sources(raw.get("sources"), file, rid, ctx, problems, required=True)
+    checked = _date(raw, "checked", file, rid, problems, required=True)
+    if checked is not None and checked > ctx["today"]:
         problems.add(file, rid, "checked", "lies in the future (%s)" % checked)
+    newest = max((s.as_of for s in sources if s.as_of), default=None)
+    if checked is not None and newest is not None and checked < newest:
+        problems.add(file, rid, "checked", "%s lies before the newest as_of of its sources (%s): check the entry against them" % (checked, newest))
+    valid_from = _date(raw, "from", file, rid, problems)
+    valid_until = _date(raw, "until", file, rid, problems)
+    if valid_from and valid_until and valid_from >= valid_until:
+        problems.add(file, rid, "until", "must lie after 'from'")
+    pending_from = _date(raw, "pending_from", file, rid, problems)
+    if pending_from and not pending:
+        problems.add(file, rid, "pending_from", "is the date of a planned change, but the entry has no 'pending'")
+    _reject_unknown(raw, RULE_FIELDS, file, rid, problems)
 
     translations = {}
     for language in TRANSLATIONS:
@@ -613,6 +743,9 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         answer=answer,
         pending=pending,
         pending_for=pending_for,
+        pending_from=pending_from,
+        valid_from=valid_from,
+        valid_until=valid_until,
         translations=translations,
     )
 
@@ -673,6 +806,111 @@ def _load_rule_text(raw: dict, language: str, file: str, rid: str, problems: _Pr
     if len(problems.items) > before:
         return None
     return RuleText(title=title or "", answer=answer, answers=answers, pending=pending)
+
+
+# ---------------------------------------------------------------- facets
+
+
+def _load_facet_text(raw: dict, language: str, file: str, where: str, problems: _Problems,
+                     dutch: Optional[FacetText] = None) -> Optional[FacetText]:
+    """The texts of a facet in one language: the Dutch fields, or the `en:` block (`dutch` given),
+    which must have the same answer keys."""
+    before = len(problems.items)
+    prefix = "" if dutch is None else language + "."
+    question = _text(raw, "question", file, where, problems, label=prefix + "question")
+    label = _text(raw, "label", file, where, problems, label=prefix + "label")
+    if label and _word_count(label) > MAX_LABEL_WORDS:
+        problems.add(file, where, prefix + "label", "has %d words; a button title has at most %d" % (_word_count(label), MAX_LABEL_WORDS))
+    answer_required = (dutch.answer is not None) if dutch is not None else "answers" not in raw
+    answer = _text(raw, "answer", file, where, problems, required=answer_required, label=prefix + "answer")
+    if dutch is not None and dutch.answer is None and "answer" in raw:
+        problems.add(file, where, prefix + "answer", "the Dutch facet has no 'answer'; remove it here or add the Dutch text")
+    answers: Dict[str, str] = {}
+    raw_answers = raw.get("answers")
+    wanted = tuple(dutch.answers) if dutch is not None else None
+    if raw_answers is None:
+        if wanted:
+            problems.add(file, where, prefix + "answers", "is missing (the Dutch facet has 'answers')")
+    elif not isinstance(raw_answers, dict) or not raw_answers:
+        problems.add(file, where, prefix + "answers", "must map status groups to texts")
+    else:
+        for group in map(str, raw_answers):
+            if group not in STATUS_GROUP_IDS:
+                problems.add(file, where, prefix + "answers." + group, "is not a status group")
+            elif wanted is not None and group not in wanted:
+                problems.add(file, where, prefix + "answers." + group, "has no Dutch text in 'answers' (the keys must be the same)")
+            else:
+                text = _text(raw_answers, group, file, where, problems, label=prefix + "answers." + group)
+                if text is not None:
+                    answers[group] = text
+        for group in wanted or ():
+            if group not in raw_answers:
+                problems.add(file, where, prefix + "answers." + group, "is missing (the Dutch facet has it)")
+        if answer is None and dutch is None and set(answers) != set(STATUS_GROUP_IDS):
+            problems.add(file, where, prefix + "answers", "without 'answer', every status group needs its answer (%s)" % ", ".join(STATUS_GROUP_IDS))
+    for key, text in [("answer", answer)] + [("answers." + g, t) for g, t in answers.items()]:
+        if text and _word_count(text) > MAX_FACET_WORDS:
+            problems.add(file, where, prefix + key, "has %d words; a facet answer has at most %d" % (_word_count(text), MAX_FACET_WORDS))
+    phrasings = _string_list(raw, "phrasings", file, where, problems) if "phrasings" in raw else ()
+    if len(set(p.lower() for p in phrasings)) < MIN_PHRASINGS:
+        problems.add(file, where, prefix + "phrasings", "needs at least %d different example phrasings" % MIN_PHRASINGS)
+    allowed = FACET_TEXT_FIELDS if dutch is not None else FACET_FIELDS
+    _reject_unknown(raw, allowed, file, where, problems, prefix)
+    if len(problems.items) > before:
+        return None
+    return FacetText(question=question or "", label=label or "", answer=answer, answers=answers, phrasings=phrasings)
+
+
+def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _Problems) -> List[RuleEntry]:
+    """Reads facets/<theme>.yml and returns the rules with their facets attached."""
+    by_id = {r.id: r for r in rules}
+    attached: Dict[str, List[Facet]] = {r.id: [] for r in rules}
+    seen_phrasings: Dict[str, str] = {}
+    for path in sorted((directory / "facets").glob("*.yml")):
+        file = "facets/" + path.name
+        theme = path.stem
+        if theme not in ctx["themes"]:
+            problems.add(file, None, None, "is not named after a theme of themes.yml")
+        for position, raw in enumerate(_read_yaml(path, "facets", problems), start=1):
+            key = raw.get("id") if isinstance(raw, dict) else None
+            entry_id = raw.get("entry") if isinstance(raw, dict) else None
+            if not isinstance(key, str) or not ID_PATTERN.match(key):
+                problems.add(file, "#%d" % position, "id", "must be a snake_case identifier")
+                continue
+            where = "%s.%s" % (entry_id or "?", key)
+            entry = by_id.get(str(entry_id))
+            if entry is None:
+                problems.add(file, where, "entry", "unknown entry '%s'" % entry_id if entry_id else "is missing")
+                continue
+            if entry.theme != theme:
+                problems.add(file, where, "entry", "belongs to theme '%s'; put it in facets/%s.yml" % (entry.theme, entry.theme))
+            if any(f.key == key for f in attached[entry.id]):
+                problems.add(file, where, "id", "is used twice in entry '%s'" % entry.id)
+                continue
+            dutch = _load_facet_text(raw, DEFAULT_LANGUAGE, file, where, problems)
+            texts = {DEFAULT_LANGUAGE: dutch}
+            for language in TRANSLATIONS:
+                block = _translation_block(raw, language, file, where, problems)
+                if block is not None and dutch is not None:
+                    texts[language] = _load_facet_text(block, language, file, where, problems, dutch=dutch)
+            sources = _load_sources(raw.get("sources"), file, where, ctx, problems, required=False)
+            if any(t is None for t in texts.values()) or len(texts) != len(LANGUAGES):
+                continue
+            for language, text in texts.items():
+                for phrasing in text.phrasings:
+                    folded = fold(" ".join(phrasing.split()))
+                    if folded in seen_phrasings and seen_phrasings[folded] != where:
+                        problems.add(file, where, "phrasings", "'%s' is also a phrasing of %s" % (phrasing, seen_phrasings[folded]))
+                    seen_phrasings[folded] = where
+            attached[entry.id].append(Facet(id=where, key=key, entry=entry.id, file=file, texts=texts, sources=sources))
+    result = []
+    for rule in rules:
+        updated = dataclasses.replace(rule, facets=tuple(attached[rule.id]))
+        newest = updated.newest_source_date
+        if newest and rule.checked and rule.checked < newest:
+            problems.add(rule.file, rule.id, "checked", "%s lies before the newest as_of of its facets' sources (%s)" % (rule.checked, newest))
+        result.append(updated)
+    return result
 
 
 def _fingerprint(directory: Path) -> str:
@@ -749,6 +987,8 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
             seen_intents[entry.intent] = rid
             rules.append(entry)
 
+    if not problems.items:
+        rules = _load_facets(directory, rules, ctx, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
     return KnowledgeBase(
