@@ -70,6 +70,22 @@ def apply() -> List[str]:
     return applied()
 
 
+def revert() -> None:
+    """Puts Rasa's own functions back (for tests that must see Rasa unpatched)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+
+    if "RemoteAction._validate_action_result" in _originals:
+        RemoteAction._validate_action_result = _originals.pop("RemoteAction._validate_action_result")  # type: ignore[assignment]
+    if "Event.resolve_by_type" in _originals:
+        Event.resolve_by_type = staticmethod(_originals.pop("Event.resolve_by_type"))  # type: ignore[assignment]
+        if "__init_subclass__" in Event.__dict__:
+            del Event.__init_subclass__
+    _validators.clear()
+    _forget_event_classes()
+    _applied.clear()
+
+
 def original(name: str) -> Callable[..., Any]:
     """Rasa's own function that a patch replaced (for tests and the slow paths)."""
     return _originals[name]
