@@ -70,6 +70,7 @@ tune-fallback: train
 	@$(PY) -m scripts.tune_fallback
 
 bench: pipeline validate
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 clean:
