@@ -46,7 +46,7 @@ endif
 
 loadtest: train
 	@bash scripts/setup_nginx.sh
-	@$(PY) -m scripts.loadtest
+	@$(PY) -m scripts.loadtest $(LOADTEST_ARGS)
 
 purge: setup
 	@$(PY) -m scripts.purge --days $(DAYS) --profile $(PROFILE)

@@ -84,3 +84,20 @@ def test_report_checks_the_targets_and_compares_both_pipelines():
     alone = bench.report({"ours": fake_result(40, 20, 20, 40)}, args)
     assert "| p95 at 1 conversation (ms) | 40 | <= 30 | **no** |" in alone
     assert "ours / default pipeline | n/a |" in alone
+
+
+def test_loadtest_report_compares_replica_counts(tmp_path, monkeypatch):
+    from scripts import loadtest
+
+    def figures(replicas: int, throughput: float) -> dict:
+        return {"conversations": 50, "turns": 10, "replicas": replicas, "sent": 500, "statuses": {"200": 500},
+                "server_errors_5xx": 0, "lost_user_events": 0, "duplicated_user_events": 0,
+                "conversations_out_of_order": 0, "stored_user_events": 500,
+                "latency_ms": {"p50": 900.0, "p95": 1200.0, "p99": 1300.0}, "throughput_msg_per_s": throughput,
+                "seconds": 20.0, "rasa_patches": True, "finished_at": "2026-12-07 15:30 UTC", "load_average_after": 2.0}
+
+    monkeypatch.setattr(loadtest, "ROOT", tmp_path)
+    text = loadtest.write_report([figures(1, 30.0), figures(2, 42.0)]).read_text()
+    assert "Throughput with 2 replicas / with 1 replica: **1.40**" in text
+    assert "## 1 replica(s)" in text and "## 2 replica(s)" in text and "| throughput | 42.0 messages/s |" in text
+    assert loadtest.scaling([figures(2, 42.0)]) is None
