@@ -15,12 +15,15 @@ scripts/servers.py runs instead of `python -m rasa`). A profile of the server un
    a dict type name -> class, built from the same `all_subclasses` list in the same order (the
    first class with a name wins, as before), rebuilt when a new `Event` subclass is defined; names
    it does not know (`topic`, unknown names, with or without a default) go to Rasa's original.
+3. `SQLTrackerStore._retrieve` (also used by stores/resilient_sql.py) loads every event row of the
+   conversation as an ORM object only to read its `data` column. The patch runs the same query
+   (same filters, same order) selecting only that column, and builds the tracker the same way.
 
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
-rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py with the
-3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -66,6 +69,7 @@ def apply() -> List[str]:
         )
     _patch_action_validation()
     _patch_event_lookup()
+    _patch_sql_tracker_read()
     logger.info("Rasa patches applied: %s", ", ".join(_applied))
     return applied()
 
@@ -81,6 +85,10 @@ def revert() -> None:
         Event.resolve_by_type = staticmethod(_originals.pop("Event.resolve_by_type"))  # type: ignore[assignment]
         if "__init_subclass__" in Event.__dict__:
             del Event.__init_subclass__
+    if "SQLTrackerStore._retrieve" in _originals:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        SQLTrackerStore._retrieve = _originals.pop("SQLTrackerStore._retrieve")  # type: ignore[assignment]
     _validators.clear()
     _forget_event_classes()
     _applied.clear()
@@ -176,3 +184,35 @@ def _patch_event_lookup() -> None:
 
     Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
     _applied.append("event-class-lookup")
+
+
+# 3. SQL tracker store: read the event data column only --------------------------------------------
+
+
+def _patch_sql_tracker_read() -> None:
+    import json
+
+    from rasa.core import tracker_store
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_retrieve = SQLTrackerStore._retrieve
+    _originals["SQLTrackerStore._retrieve"] = rasa_retrieve
+
+    async def _retrieve(
+        self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+            if self.domain and len(events) > 0:
+                tracker_store.logger.debug(f"Recreating tracker from sender id '{sender_id}'")
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker_store.logger.debug(
+                f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. Returning `None` instead."
+            )
+            return None
+
+    _retrieve.__doc__ = rasa_retrieve.__doc__
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
+    _applied.append("sql-tracker-read")

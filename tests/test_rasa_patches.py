@@ -1,6 +1,7 @@
 """regelhulp/rasa_patches.py: the patches change how much work Rasa does, never what it does."""
 from __future__ import annotations
 
+import asyncio
 import datetime
 import gc
 import inspect
@@ -14,6 +15,7 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
 from regelhulp import rasa_patches
@@ -25,7 +27,7 @@ from scripts.servers import LOG_DIR, reply_text
 def patched():
     """The patches applied in this test process, and Rasa's own functions back afterwards."""
     rasa_patches.revert()
-    assert rasa_patches.apply() == ["action-result-validator", "event-class-lookup"]
+    assert rasa_patches.apply() == ["action-result-validator", "event-class-lookup", "sql-tracker-read"]
     yield
     rasa_patches.revert()
 
@@ -196,6 +198,43 @@ def test_event_class_defined_after_the_first_lookup_is_found_as_rasa_would(patch
         rasa_patches._forget_event_classes()
 
 
+def two_session_tracker(domain, sender: str):
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for session in range(2):
+        tracker.update(rasa_events.ActionExecuted("action_session_start"))
+        tracker.update(rasa_events.SessionStarted())
+        tracker.update(rasa_events.ActionExecuted("action_listen"))
+        for turn in range(3):
+            parse = {"intent": {"name": "greet", "confidence": 0.9}, "entities": [], "text": "hoi %d" % turn}
+            tracker.update(rasa_events.UserUttered("hoi %d" % turn, parse["intent"], [], parse))
+            tracker.update(rasa_events.SlotSet("status", "asylum_seeker" if turn else None))
+            tracker.update(rasa_events.ActionExecuted("utter_greet"))
+            tracker.update(rasa_events.BotUttered("Hallo %d.%d" % (session, turn), {"buttons": [{"title": "a", "payload": "/b"}]}))
+            tracker.update(rasa_events.ActionExecuted("action_listen"))
+    return tracker
+
+
+def test_sql_tracker_read_gives_the_same_trackers(patched, tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load("domain.yml")
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    stored = two_session_tracker(domain, "p10-sql")
+    asyncio.run(store.save(stored))
+    rasa_retrieve = rasa_patches.original("SQLTrackerStore._retrieve")
+
+    for all_sessions in (False, True):
+        ours = asyncio.run(store._retrieve("p10-sql", all_sessions))
+        theirs = asyncio.run(rasa_retrieve(store, "p10-sql", all_sessions))
+        assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+        assert ours.current_slot_values() == theirs.current_slot_values()
+        last_session = max(i for i, e in enumerate(stored.events) if isinstance(e, rasa_events.SessionStarted))
+        assert len(ours.events) == len(stored.events) - (0 if all_sessions else last_session)
+    assert asyncio.run(store.retrieve("nobody")) is None
+    assert asyncio.run(store.retrieve_full_tracker("p10-sql")).events == stored.events
+
+
 def test_switched_off_applies_nothing(monkeypatch):
     rasa_patches.revert()
     monkeypatch.setenv(rasa_patches.SWITCH, "0")
@@ -216,7 +255,7 @@ def test_refuses_another_rasa_version(monkeypatch):
 @pytest.mark.slow
 def test_patches_are_on_in_the_running_server_and_custom_actions_still_answer(stack):
     log = (LOG_DIR / ("%s-server.log" % stack.name)).read_text(errors="replace")
-    assert BANNER + "action-result-validator, event-class-lookup" in log
+    assert BANNER + "action-result-validator, event-class-lookup, sql-tracker-read" in log
     sender = "patches-test"
     asked = reply_text(stack.say(sender, "mag hij bij ons komen werken?"))
     answered = reply_text(stack.say(sender, "hij zit nog in de asielprocedure"))  # custom actions run
