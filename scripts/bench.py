@@ -5,9 +5,9 @@ bounded in count and time. Writes reports/bench.md and reports/bench.json.
 Phases, for each pipeline: training (both first, models in build/bench), then serving: 1, 10 and 50
 concurrent 6-turn conversations over the REST webhook (latency p50/p95/p99, messages/s); CPU time
 of the Rasa server (and the action server) per message at turn 2 and at turn 40 of 40-turn
-conversations; the resident memory of both servers; for our pipeline, the top functions of a py-spy
-profile of the Rasa server under 10 concurrent conversations (a separate run, so the profiler
-does not slow the measured ones).
+conversations; the resident memory of both servers; for our pipeline, the top functions of py-spy
+profiles of the Rasa server under 10 concurrent conversations and during one 40-turn conversation
+(separate runs after the measured ones, so the profiler does not slow those).
 
 The default pipeline is Rasa's own default configuration (scripts/derived_configs.py) trained with
 1 epoch (--epochs): the cost of an inference does not depend on the number of epochs.
@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from itertools import zip_longest
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -165,17 +166,23 @@ def serve(key: str, training: Dict[str, object], work: Path, out: Path, args: ar
             result["cpu"] = cpu_per_turn(stack, rasa_pid, action_pid, args.long_conversations, args.long_turns)
         result["rss_after_load_mb"] = {"rasa": rss_mb(rasa_pid), "actions": rss_mb(action_pid)}
         if key == "ours" and args.profile:
-            print("[%s] py-spy profile under 10 concurrent conversations ..." % label, flush=True)
-            raw = out / "bench_profile.txt"
-            raw.unlink(missing_ok=True)
-            with PySpy(rasa_pid, raw) as spy:
-                load_level(stack, 10)
-            if spy.error:
-                result["profile"] = {"error": spy.error}
-            else:
-                result["profile"] = top_functions(parse_collapsed(raw.read_text(errors="replace").splitlines()))
-                result["profile"]["file"] = str(raw.relative_to(ROOT)) if raw.is_relative_to(ROOT) else str(raw)
+            print("[%s] py-spy profiles ..." % label, flush=True)
+            result["profile"] = profile(rasa_pid, out / "bench_profile.txt", lambda: load_level(stack, 10))
+            result["profile_long"] = profile(rasa_pid, out / "bench_profile_long.txt",
+                                             lambda: load_level(stack, 1, long_conversation(args.long_turns)))
     return result
+
+
+def profile(pid: int, raw: Path, load) -> Dict[str, object]:  # type: ignore[no-untyped-def]
+    """The top functions of a py-spy profile of PID while LOAD runs; the raw profile stays in RAW."""
+    raw.unlink(missing_ok=True)
+    with PySpy(pid, raw) as spy:
+        load()
+    if spy.error:
+        return {"error": spy.error}
+    summary = top_functions(parse_collapsed(raw.read_text(errors="replace").splitlines()))
+    summary["file"] = str(raw.relative_to(ROOT)) if raw.is_relative_to(ROOT) else str(raw)
+    return summary
 
 
 def ratio(ours: Optional[float], base: Optional[float]) -> str:
@@ -262,18 +269,23 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
         lines += ["", "CPU per message: %d conversations of %d turns, one message at a time; turn 2 and turn %d "
                   "are the same message (%r); CPU time of all threads of each server process." % (
                       args.long_conversations, args.long_turns, args.long_turns, TURNS[1])]
-    profile = (ours or {}).get("profile")
-    if profile:
-        lines += ["", "## Where our Rasa server's CPU goes (py-spy, 10 concurrent conversations)", ""]
+    for key, title in (("profile", "10 concurrent 6-turn conversations"),
+                       ("profile_long", "one %d-turn conversation" % args.long_turns)):
+        profile = (ours or {}).get(key)
+        if not profile:
+            continue
+        lines += ["", "## Where our Rasa server's CPU goes (py-spy, %s)" % title, ""]
         if profile.get("error"):
             lines.append("No profile: %s" % profile["error"])
-        else:
-            lines.append("%d samples (`%s`, py-spy raw format). Own time: samples with the function on top "
-                         "of the stack. Total: samples with the function anywhere on the stack (leaving out the "
-                         "event loop and server trunk every sample goes through)." % (profile["samples"], profile["file"]))
-            for kind in ("self", "total"):
-                lines += ["", "| %s %% | function |" % ("own" if kind == "self" else "total"), "|---:|---|"]
-                lines += ["| %.1f | `%s` |" % (row["percent"], row["function"]) for row in profile[kind]]
+            continue
+        lines.append("%d samples (`%s`, py-spy raw format). Own: samples with the function on top of the stack. "
+                     "Total: samples with the function anywhere on the stack, leaving out the event loop and server "
+                     "trunk every sample goes through." % (profile["samples"], profile["file"]))
+        lines += ["", "| own % | function | | total % | function |", "|---:|---|---|---:|---|"]
+        for own, total in zip_longest(profile["self"], profile["total"], fillvalue={"percent": None, "function": ""}):
+            lines.append("| %s | %s | | %s | %s |" % (
+                "" if own["percent"] is None else "%.1f" % own["percent"], "`%s`" % own["function"] if own["function"] else "",
+                "" if total["percent"] is None else "%.1f" % total["percent"], "`%s`" % total["function"] if total["function"] else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -79,7 +79,7 @@ def test_report_checks_the_targets_and_compares_both_pipelines():
     assert "| messages/s at 10 concurrent, ours / default pipeline | 3.0 | >= 2 | yes |" in text
     assert "| Rasa server CPU per message, turn 40 / turn 2 | 1.2 | <= 1.3 | yes |" in text
     assert "| 10 concurrent: throughput_msg_s | 45 | 15 | 3.00 |" in text
-    assert "| 60.0 | `validate (x.py)` |" in text
+    assert "| 60.0 | `validate (x.py)` | |  |  |" in text
 
     alone = bench.report({"ours": fake_result(40, 20, 20, 40)}, args)
     assert "| p95 at 1 conversation (ms) | 40 | <= 30 | **no** |" in alone
