@@ -18,12 +18,20 @@ scripts/servers.py runs instead of `python -m rasa`). A profile of the server un
 3. `SQLTrackerStore._retrieve` (also used by stores/resilient_sql.py) loads every event row of the
    conversation as an ORM object only to read its `data` column. The patch runs the same query
    (same filters, same order) selecting only that column, and builds the tracker the same way.
+4. `RulePolicy._find_action_from_rules` deep-copies all dialogue states of the conversation for a
+   debug log line (`structlogger.debug(..., current_states=copy.deepcopy(current_states))`), even
+   when debug logging is off; twice per prediction, growing with the conversation. The copy only
+   protects the states from Rasa Pro's anonymisation pipeline, which rewrites logged values; the
+   patch makes `copy.deepcopy` inside rasa/core/policies/rule_policy.py (its only use of `copy`,
+   checked when applied) hand the value on as it is when no anonymisation pipeline is registered
+   (Rasa Open Source never has one), and copy as before when one is.
 
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
 rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
-`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py, and the use of `copy` in
+rasa/core/policies/rule_policy.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -70,6 +78,7 @@ def apply() -> List[str]:
     _patch_action_validation()
     _patch_event_lookup()
     _patch_sql_tracker_read()
+    _patch_rule_policy_log_copy()
     logger.info("Rasa patches applied: %s", ", ".join(_applied))
     return applied()
 
@@ -89,6 +98,10 @@ def revert() -> None:
         from rasa.core.tracker_store import SQLTrackerStore
 
         SQLTrackerStore._retrieve = _originals.pop("SQLTrackerStore._retrieve")  # type: ignore[assignment]
+    if "rule_policy.copy" in _originals:
+        from rasa.core.policies import rule_policy
+
+        rule_policy.copy = _originals.pop("rule_policy.copy")  # type: ignore[assignment]
     _validators.clear()
     _forget_event_classes()
     _applied.clear()
@@ -216,3 +229,46 @@ def _patch_sql_tracker_read() -> None:
     _retrieve.__doc__ = rasa_retrieve.__doc__
     SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
     _applied.append("sql-tracker-read")
+
+
+# 4. RulePolicy: no deep copy of all states for a debug line nobody rewrites ------------------------
+
+
+def anonymization_pipeline() -> Any:
+    """Rasa's anonymisation pipeline (a Rasa Pro plugin), None in Rasa Open Source."""
+    from rasa.plugin import plugin_manager
+
+    return plugin_manager().hook.get_anonymization_pipeline()
+
+
+class CopyForLogging:
+    """Stands in for the `copy` module inside rasa.core.policies.rule_policy, whose only use of it is
+    `copy.deepcopy(current_states)` as an argument of a structlog debug call. Without an
+    anonymisation pipeline no log processor changes the logged value, and the log line (when debug
+    logging is on) is written before the call returns, so the value itself serves."""
+
+    def __init__(self, module: Any):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def deepcopy(self, value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        if anonymization_pipeline() is None:
+            return value
+        return self._module.deepcopy(value, memo)
+
+
+def _patch_rule_policy_log_copy() -> None:
+    import copy
+    import inspect
+    import re
+
+    from rasa.core.policies import rule_policy
+
+    uses = re.findall(r"\bcopy\.\w+\(", inspect.getsource(rule_policy))
+    if uses != ["copy.deepcopy("] or "current_states=copy.deepcopy(current_states)" not in inspect.getsource(rule_policy):
+        raise UnsupportedRasaVersion("rasa/core/policies/rule_policy.py uses `copy` differently (%s); review the patch" % uses)
+    _originals["rule_policy.copy"] = rule_policy.copy
+    rule_policy.copy = CopyForLogging(copy)  # type: ignore[assignment]
+    _applied.append("rule-policy-log-copy")

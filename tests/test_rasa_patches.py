@@ -23,11 +23,14 @@ from regelhulp.rasa_server import BANNER
 from scripts.servers import LOG_DIR, reply_text
 
 
+ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "rule-policy-log-copy"]
+
+
 @pytest.fixture
 def patched():
     """The patches applied in this test process, and Rasa's own functions back afterwards."""
     rasa_patches.revert()
-    assert rasa_patches.apply() == ["action-result-validator", "event-class-lookup", "sql-tracker-read"]
+    assert rasa_patches.apply() == ALL
     yield
     rasa_patches.revert()
 
@@ -235,6 +238,19 @@ def test_sql_tracker_read_gives_the_same_trackers(patched, tmp_path):
     assert asyncio.run(store.retrieve_full_tracker("p10-sql")).events == stored.events
 
 
+def test_rule_policy_copies_its_logged_states_only_for_an_anonymisation_pipeline(patched, monkeypatch):
+    from rasa.core.policies import rule_policy
+
+    states = [{"user": {"intent": "greet"}}, {"prev_action": {"action_name": "action_listen"}}]
+    assert rule_policy.copy.deepcopy(states) is states  # Rasa Open Source: no pipeline rewrites the log values
+    assert rule_policy.copy.copy is __import__("copy").copy
+    monkeypatch.setattr(rasa_patches, "anonymization_pipeline", lambda: object())
+    copied = rule_policy.copy.deepcopy(states)
+    assert copied == states and copied is not states and copied[0]["user"] is not states[0]["user"]
+    rasa_patches.revert()
+    assert rule_policy.copy is __import__("copy")
+
+
 def test_switched_off_applies_nothing(monkeypatch):
     rasa_patches.revert()
     monkeypatch.setenv(rasa_patches.SWITCH, "0")
@@ -255,7 +271,7 @@ def test_refuses_another_rasa_version(monkeypatch):
 @pytest.mark.slow
 def test_patches_are_on_in_the_running_server_and_custom_actions_still_answer(stack):
     log = (LOG_DIR / ("%s-server.log" % stack.name)).read_text(errors="replace")
-    assert BANNER + "action-result-validator, event-class-lookup, sql-tracker-read" in log
+    assert BANNER + ", ".join(ALL) in log
     sender = "patches-test"
     asked = reply_text(stack.say(sender, "mag hij bij ons komen werken?"))
     answered = reply_text(stack.say(sender, "hij zit nog in de asielprocedure"))  # custom actions run
