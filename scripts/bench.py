@@ -278,9 +278,11 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
         if profile.get("error"):
             lines.append("No profile: %s" % profile["error"])
             continue
-        lines.append("%d samples (`%s`, py-spy raw format). Own: samples with the function on top of the stack. "
-                     "Total: samples with the function anywhere on the stack, leaving out the event loop and server "
-                     "trunk every sample goes through." % (profile["samples"], profile["file"]))
+        lines.append("%d samples (`%s`, py-spy raw format, 100/s), %.0f%% of them in the event loop (uvloop waiting for "
+                     "the network or the action server, or in its own C code) and left out; the percentages are of the other "
+                     "%d. Own: the function is on top of the stack. Total: anywhere on the stack, leaving out the server and "
+                     "request-handling trunk that nearly every sample goes through. Wall-clock samples: waiting for a "
+                     "SQLite commit counts too." % (profile["samples"], profile["file"], profile["loop_percent"], profile["busy_samples"]))
         lines += ["", "| own % | function | | total % | function |", "|---:|---|---|---:|---|"]
         for own, total in zip_longest(profile["self"], profile["total"], fillvalue={"percent": None, "function": ""}):
             lines.append("| %s | %s | | %s | %s |" % (

@@ -107,23 +107,49 @@ def function_name(frame: str) -> str:
     return "%s (%s)" % (name, location.rsplit(":", 1)[0].rstrip(")")) if location else name
 
 
-def top_functions(stacks: List[Tuple[List[str], int]], n: int = 10, trunk_share: float = 0.9) -> Dict[str, List[dict]]:
+# Sanic runs on uvloop: while the loop waits for the network (or runs its own C code) the Python stack
+# ends in Sanic's `serve`, and py-spy cannot tell that waiting from work. Those samples are counted apart.
+LOOP_LEAVES = ("serve (sanic/server/runners.py)",)
+# The frames between the process's start and a message's handling: in (nearly) every busy sample, so
+# left out of the "total" list. Matched against the function's file (or name, for C-level tasks).
+TRUNK = ("runpy.py", "sanic/", "asyncio/", "uvloop", "rasa/__main__.py", "rasa/cli/", "rasa/api.py", "rasa/core/run.py",
+         "regelhulp/rasa_server.py", "rasa/core/channels/", "channels/guard.py", "rasa/core/agent.py",
+         "dask/", "rasa/engine/", "handle_request", "connection_task", "handle_message (rasa/core/processor.py)")
+
+
+def in_trunk(name: str) -> bool:
+    location = name.partition(" (")[2].rstrip(")") or name
+    return any(location.startswith(t) or name.startswith(t) or name == t for t in TRUNK)
+
+
+def top_functions(stacks: List[Tuple[List[str], int]], n: int = 10, trunk_share: float = 0.9,
+                  loop_leaves: Tuple[str, ...] = LOOP_LEAVES) -> Dict[str, object]:
     """The N functions with the most samples of their own ("self": on top of the stack) and in total
-    ("total": anywhere on the stack, counted once per sample), in % of all samples. The "total" list
-    leaves out the trunk every sample goes through (event loop, server): functions in more than
-    TRUNK_SHARE of the samples."""
-    all_samples = sum(count for _, count in stacks) or 1
+    ("total": anywhere on the stack, counted once per sample), in % of the busy samples (those not
+    ending in the event loop, LOOP_LEAVES). The "total" list leaves out the trunk every sample goes
+    through (server, request handling: TRUNK, and any function in more than TRUNK_SHARE of the busy
+    samples)."""
+    all_samples = sum(count for _, count in stacks)
     own: Counter = Counter()
     total: Counter = Counter()
+    loop = 0
     for frames, count in stacks:
         names = [function_name(f) for f in frames]
-        if names:
-            own[names[-1]] += count
+        if not names:
+            continue
+        if names[-1] in loop_leaves:
+            loop += count
+            continue
+        own[names[-1]] += count
         for name in set(names):
             total[name] += count
+    busy = (all_samples - loop) or 1
 
     def rows(counter: Counter, skip_trunk: bool) -> List[dict]:
-        chosen = [(name, c) for name, c in counter.most_common() if not (skip_trunk and c > trunk_share * all_samples)]
-        return [{"function": name, "percent": round(100.0 * c / all_samples, 1)} for name, c in chosen[:n]]
+        chosen = [(name, c) for name, c in counter.most_common()
+                  if not (skip_trunk and (c > trunk_share * busy or in_trunk(name)))]
+        return [{"function": name, "percent": round(100.0 * c / busy, 1)} for name, c in chosen[:n]]
 
-    return {"samples": all_samples, "self": rows(own, False), "total": rows(total, True)}  # type: ignore[dict-item]
+    return {"samples": all_samples, "busy_samples": all_samples - loop,
+            "loop_percent": round(100.0 * loop / (all_samples or 1), 1),
+            "self": rows(own, False), "total": rows(total, True)}

@@ -14,15 +14,16 @@ RAW = [
     "<module> (rasa/__main__.py:10);run (asyncio/base_events.py:600);retrieve (rasa/core/tracker_store.py:1270);"
     "from_parameters (rasa/shared/core/events.py:320) 30",
     "<module> (rasa/__main__.py:10);run (asyncio/base_events.py:601);retrieve (rasa/core/tracker_store.py:1275) 10",
+    "<module> (rasa/__main__.py:10);run (asyncio/base_events.py:600);serve (sanic/server/runners.py:120) 25",
     "not a stack line",
 ]
 
 
 def test_profile_top_functions_own_and_total_without_the_trunk():
     stacks = parse_collapsed(RAW)
-    assert len(stacks) == 3
+    assert len(stacks) == 4
     top = top_functions(stacks, n=2)
-    assert top["samples"] == 100
+    assert top["samples"] == 125 and top["busy_samples"] == 100 and top["loop_percent"] == 20.0
     assert top["self"] == [{"function": "validate (jsonschema/validators.py)", "percent": 60.0},
                            {"function": "from_parameters (rasa/shared/core/events.py)", "percent": 30.0}]
     # <module> and run are in every sample (the trunk): left out of the totals
@@ -72,7 +73,7 @@ def fake_result(p95_1: float, tput_10: float, turn2: float, turn40: float) -> di
 def test_report_checks_the_targets_and_compares_both_pipelines():
     args = argparse.Namespace(levels=[1, 10], long_turns=40, long_conversations=3, epochs=1)
     ours, default = fake_result(25, 45, 20, 24), fake_result(80, 15, 40, 60)
-    ours["profile"] = {"samples": 100, "file": "reports/bench_profile.txt",
+    ours["profile"] = {"samples": 100, "busy_samples": 60, "loop_percent": 40.0, "file": "reports/bench_profile.txt",
                        "self": [{"function": "validate (x.py)", "percent": 60.0}], "total": []}
     text = bench.report({"ours": ours, "default": default}, args)
     assert "| p95 at 1 conversation (ms) | 25 | <= 30 | yes |" in text
