@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback loadtest purge insights clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets loadtest purge insights clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -68,6 +68,9 @@ nlu-quick: setup
 
 tune-fallback: train
 	@$(PY) -m scripts.tune_fallback
+
+tune-facets:
+	@$(PY) -m scripts.tune_facets
 
 bench: pipeline validate
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
