@@ -52,6 +52,7 @@ TEXT = {
     "checked": "Nagekeken",
     "valid_from": "Geldt vanaf",
     "valid_until": "Geldt tot en met",
+    "expired": "Gold tot en met %s",
     "facets": "Concrete vragen",
     "as_of": "stand %s",
     "source_ok": "bij de laatste controle (%s) bereikbaar, HTTP %s",
@@ -182,7 +183,9 @@ def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, m
     meta = [
         (TEXT["id"], '<a href="#%s">%s</a>' % (rid, rid)),
         (TEXT["theme"], escape(theme_label)),
-        (TEXT["state"], '<span class="kb-state kb-state-%s">%s</span>' % (escape(entry.state), escape(STATE_LABELS[entry.state]))),
+        (TEXT["state"], '<span class="kb-state kb-state-%s">%s</span>' % (
+            ("expired", escape(TEXT["expired"] % date_text(kb, entry.valid_until))) if dates.expired(entry, today)  # type: ignore[arg-type]
+            else (escape(entry.state), escape(STATE_LABELS[entry.state])))),
         (TEXT["checked"], checked),
         (TEXT["organisations"], '<ul class="kb-list">%s</ul>' % organisations),
     ]

@@ -77,6 +77,8 @@ def test_entry_past_until_is_marked_and_counted(kb):
     assert all(reason not in article(on_the_day, rid) and reason in article(after, rid) for rid in expiring)
     assert reason in article(after, "ukraine_protection") and "kb-entry-review" in article(after, "ukraine_protection")
     assert TEXT["review_summary"] % (len(reviewed(after)), len(kb.rules)) in after
+    expired_label = '<span class="kb-state kb-state-expired">%s</span>' % (TEXT["expired"] % date_text(kb, PROTECTION_ENDS))
+    assert expired_label in article(after, "ukraine_protection") and expired_label not in article(on_the_day, "ukraine_protection")
 
 
 def test_source_state_of_the_last_check_sources_run(kb):
