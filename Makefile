@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets loadtest purge insights clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets loadtest purge insights check-sources clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -53,6 +53,10 @@ purge: setup
 
 insights: setup
 	@$(PY) -m scripts.insights --profile $(PROFILE)
+
+# fetches every source page; exit 0 nothing changed, 1 changes (reports/sources.md), 2 no network
+check-sources: setup
+	@$(PY) -m scripts.check_sources
 
 shell: train
 	@$(PY) -m scripts.run --shell

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
+from actions import dates
 from actions.conversation import Summary
 from actions.knowledge import DEFAULT_LANGUAGE, Facet, HelpdeskContact, KnowledgeBase, Organisation, Refusal, RuleEntry
 
@@ -44,19 +45,57 @@ def _site(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str) -> List[str]:
-    """Caveats, organisations to contact and the source line with the checked date."""
-    parts = []
+def _organisation_name(kb: KnowledgeBase, entry: RuleEntry) -> str:
+    """The entry's first organisation: the one that decides, or is asked first."""
+    return kb.organisations[entry.organisations[0]].abbreviation
+
+
+def _date_notes(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str, day: dt.date) -> List[str]:
+    """What the answer must say because a date of its entry has passed without a later check."""
+    notes = []
+    organisation = _organisation_name(kb, entry)
+    if dates.expired(entry, day):
+        notes.append(kb.phrase("until_passed", lang).format(
+            date=date_text(kb, entry.valid_until, lang), organisation=organisation))  # type: ignore[arg-type]
+    if entry.pending_applies(status) and dates.pending_overdue(entry, day) and not (
+            dates.expired(entry, day) and entry.pending_from == entry.valid_until):  # one note for one date
+        notes.append(kb.phrase("pending_may_have_changed", lang).format(
+            date=date_text(kb, entry.pending_from, lang), organisation=organisation))  # type: ignore[arg-type]
+    return notes
+
+
+def _pending_label(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
+    """"Planned, not law yet" only before the change's start date (and while the entry itself still
+    holds); after it, a neutral label: the entry's own text says what was planned."""
+    started = dates.pending_started(entry, day) or dates.expired(entry, day)
+    return kb.phrase("pending_was_planned" if started else "pending", lang)
+
+
+def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE) -> str:
+    """"Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026"."""
+    months = kb.phrases_in(lang)["months"]
+    sources = []
+    for source in entry.sources:
+        text = link(kb.organisations[source.organisation].abbreviation, source.url)
+        version = dates.as_of_text(months, source)  # type: ignore[arg-type]
+        sources.append("%s, %s" % (text, kb.phrase("as_of", lang).format(date=version)) if version else text)
+    checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
+    return "%s: %s" % (kb.phrase("source", lang), " · ".join(sources + [checked]))
+
+
+def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str,
+            today: Optional[dt.date] = None) -> List[str]:
+    """Notes on passed dates, caveats, organisations to contact and the source line with its dates.
+    `today` defaults to actions.dates.today() ($REGELHULP_TODAY or the system date)."""
+    day = today or dates.today()
+    parts = _date_notes(kb, entry, status, lang, day)
     if entry.state == "unclear":
-        organisation = kb.organisations[entry.organisations[0]].abbreviation
-        parts.append(kb.phrase("unclear", lang).format(organisation=organisation))
+        parts.append(kb.phrase("unclear", lang).format(organisation=_organisation_name(kb, entry)))
     if entry.pending_applies(status):
-        parts.append("%s: %s" % (kb.phrase("pending", lang), entry.pending_in(lang)))
+        parts.append("%s: %s" % (_pending_label(kb, entry, lang, day), entry.pending_in(lang)))
     contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
     parts.append("%s: %s" % (kb.phrase("contact", lang), contacts))
-    sources = " · ".join(link(_site(s.url), s.url) for s in entry.sources)
-    checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
-    parts.append("%s: %s (%s)" % (kb.phrase("source", lang), sources, checked))
+    parts.append(source_line(kb, entry, lang))
     return parts
 
 
@@ -226,7 +265,8 @@ def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact, lang: str = DEFAU
     )
 
 
-def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE) -> List[str]:
+def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE,
+                  today: Optional[dt.date] = None) -> List[str]:
     """The conversation so far, for the person who takes over; nothing when nothing is known."""
     if summary.empty:
         return []
@@ -241,7 +281,20 @@ def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGU
     if last:
         code = "%s: %s" % (kb.phrase("summary_rule_code", lang), last.id)
         lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer", lang), last.title_in(lang), code))
+        lines.append("- %s: %s" % (kb.phrase("summary_dates", lang), _summary_dates(kb, last, lang, today or dates.today())))
     return lines
+
+
+def _summary_dates(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
+    """"bronnen tot februari 2026, nagekeken 7 december 2026", and the dates that passed since."""
+    months = kb.phrases_in(lang)["months"]
+    dated = [s for s in entry.sources if s.as_of]
+    newest = dates.as_of_text(months, max(dated, key=lambda s: s.as_of)) if dated else "?"  # type: ignore[arg-type, return-value]
+    text = kb.phrase("summary_dates_text", lang).format(as_of=newest, checked=date_text(kb, entry.checked, lang))
+    passed = [r.date for r in dates.review_reasons(entry, day) if r.kind in ("pending_from", "until")]
+    for changed_on in sorted(set(passed)):
+        text += "; " + kb.phrase("summary_date_passed", lang).format(date=date_text(kb, changed_on, lang))
+    return text
 
 
 def handoff(kb: KnowledgeBase, summary: Summary, fallback: bool = False, lang: str = DEFAULT_LANGUAGE) -> Reply:

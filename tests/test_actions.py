@@ -52,7 +52,7 @@ def test_answers_for_asylum_seeker_with_source_and_checked_date():
     assert re.search(r"tewerkstellingsvergunning|TWV", text) and "UWV" in text
     assert re.search(r"6 maanden|zes maanden", text)
     assert re.search(r"Bron: \[[^\]]+\]\(https://[^)]+\)", text)
-    assert re.search(r"laatst gecontroleerd op \d{1,2} \w+ 20\d\d", text)
+    assert re.search(r", stand \w+ 20\d\d .*· nagekeken \d{1,2} \w+ 20\d\d", text)
     assert messages[0]["rule_id"] == "paid_work" and messages[0]["status"] == "asylum_seeker"
 
 
@@ -154,8 +154,8 @@ def test_english_answer_comes_from_the_same_entry_with_the_same_sources(kb):
     entry = kb.rule("paid_work")
     assert text.startswith("**%s**" % entry.title_in("en")) and entry.answer_for("asylum_seeker", "en") in text
     assert re.search(r"Source: \[[^\]]+\]\(https://[^)]+\)", text)
-    assert re.search(r"last checked on \d{1,2} [A-Z][a-z]+ 20\d\d", text)
-    assert "Bron:" not in text and "laatst gecontroleerd" not in text
+    assert re.search(r", as of [A-Z][a-z]+ 20\d\d .*· checked \d{1,2} [A-Z][a-z]+ 20\d\d", text)
+    assert "Bron:" not in text and "nagekeken" not in text and "stand " not in text
     assert english[0]["lang"] == "en" and dutch[0]["lang"] == "nl"
     assert english[0]["sources"] == dutch[0]["sources"] and english[0]["rule_id"] == dutch[0]["rule_id"]
     assert SlotSet("theme", "paid_work") in events

@@ -94,7 +94,7 @@ def test_keyboard_question_answer_with_source_link_and_escape(page, site):
     open_with_keyboard(page, site)
     answer = ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
     link = answer.locator("a[href*='uwv.nl']").first
-    assert link.get_attribute("rel") == "noopener noreferrer" and "laatst gecontroleerd" in answer.text_content()
+    assert link.get_attribute("rel") == "noopener noreferrer" and " · nagekeken " in answer.text_content()
     assert page.locator(".rh-log").get_attribute("role") == "log"
     assert page.locator(".rh-log").get_attribute("aria-live") == "polite"
     page.keyboard.press("Escape")
@@ -285,3 +285,23 @@ def test_kennisbank_accessibility_scan(browser, web_only):
     context.close()
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+
+def test_kennisbank_needs_review_filter(page, monkeypatch, kb):
+    """After 4 March 2027 the entries of temporary protection need a review; the filter shows only those."""
+    monkeypatch.setenv("REGELHULP_TODAY", "2027-03-05")  # the page is rendered when the server starts
+    server = serve("http://127.0.0.1:%d" % free_port())
+    try:
+        page.goto("http://127.0.0.1:%d/kennisbank" % server.server_address[1])
+        page.wait_for_selector("#kb-filters:not([hidden])")
+        marked = set(page.evaluate("[...document.querySelectorAll('.kb-entry[data-review]')].map(a => a.id)"))
+        assert {"ukraine_protection", "ukraine_notification"} <= marked and len(marked) < len(kb.rules)
+        page.check("#kb-review")
+        assert visible_entries(page) == marked
+        page.select_option("#kb-theme", "work")
+        assert visible_entries(page) == {r.id for r in kb.rules if r.theme == "work"} & marked
+        page.select_option("#kb-theme", "")
+        page.uncheck("#kb-review")
+        assert visible_entries(page) == {r.id for r in kb.rules}
+    finally:
+        server.shutdown()
