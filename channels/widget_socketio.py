@@ -60,10 +60,12 @@ class WholeMessageSocketIOOutput(SocketIOOutput):
 
 def user_uttered_data(data: Any, metadata_key: Text = "metadata") -> Optional[Dict[Text, Any]]:
     """The `user_uttered` data as the stock handler expects it, or None for data that is not an
-    object. rasa-webchat sends its `customData` next to the message; it is used as the metadata
+    object; a message that is not a string is left out. rasa-webchat sends its `customData` next to the message; it is used as the metadata
     when there is none (its `language` as the conversation's `lang`)."""
     if not isinstance(data, dict):
         return None
+    if "message" in data and not isinstance(data["message"], str):
+        data = {k: v for k, v in data.items() if k != "message"}  # no text: no reply (channels/guard.py)
     if metadata_key not in data and isinstance(data.get("customData"), dict):
         custom = dict(data["customData"])
         if "lang" not in custom and isinstance(custom.get("language"), str):
