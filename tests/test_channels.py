@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 import uuid
@@ -108,6 +109,9 @@ def test_rest_empty_message_gets_an_empty_list_and_is_not_stored(stack, message)
     assert "Regelhulp" in " ".join(m.get("text", "") for m in stack.say(sender, "hallo"))  # the conversation works
     status, answer = post(stack.url + "/webhooks/rest/webhook", b'{"sender": "%s"}' % sender.encode())
     assert status == 400
+    with sqlite3.connect(stack.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    assert [json.loads(r[0]).get("text") for r in rows if json.loads(r[0]).get("event") == "user"] == ["hallo"]
 
 
 @pytest.mark.slow
