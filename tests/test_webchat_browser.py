@@ -1,14 +1,16 @@
 """rasa-webchat 1.0.1 (npm; the most used website widget for Rasa, nobody here wrote it) against the
 real Rasa and action servers, in Debian's Chromium driven by Playwright: a site that already runs
 rasa-webchat can point it at Regelhulp. It opens, sends its initial message without text (which
-gets no reply), shows the answer to a rule question, and shows quick replies whose answers follow
-when clicked. The screenshot is written to reports/webchat.png.
+gets no reply), shows quick replies whose answer follows when one is clicked, and shows the answer
+to a rule question. Screenshots: reports/webchat-quick-replies.png
+(the quick replies) and reports/webchat.png (the last answer).
 
 rasa-webchat is fetched by scripts/setup_browser.sh (run by `make test`); it talks socket.io with
 long polling first, so its page is served from the origin the test stack allows (conftest.py)."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from functools import partial
@@ -114,24 +116,23 @@ def test_rasa_webchat_shows_answers_and_quick_replies(browser, webchat_site, sta
     assert responses(page).count() == 0, responses(page).all_text_contents()
     assert not [e for e in tracker_events(stack, session) if e.get("event") in ("user", "bot")]
 
-    # a rule question: the answer's text is shown (its metadata did not stop rasa-webchat rendering it)
-    ask(page, "Mag een asielzoeker werken?", "tewerkstellingsvergunning|TWV")
-    answer = responses(page).last.text_content()
-    assert "UWV" in answer and "Sorry" not in answer
-
-    # a question that needs the status: quick replies; clicking one gives its answer
-    ask(page, "En mag een statushouder studeren?", "studiefinanciering|status")
-    if page.locator(".rw-reply").count() == 0:  # status already known: ask in a way that needs it
-        ask(page, "mag hij studeren?", "Statushouder")
+    # a question that needs the status: its answer comes with quick replies; clicking one answers it
+    ask(page, "mag hij studeren?", "Studeren")
     reply = page.locator(".rw-reply", has_text="Statushouder (heeft een verblijfsvergunning)").last
     reply.wait_for(timeout=30000)
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    page.screenshot(path=str(reports / "webchat-quick-replies.png"))
     before = responses(page).count()
     reply.click()
     wait_for_response(page, before, "studiefinanciering")
-    assert not any("Sorry" in text for text in responses(page).all_text_contents())
 
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
+    # a rule question: the answer's text is shown (its metadata did not stop rasa-webchat rendering it)
+    ask(page, "Mag een asielzoeker werken?", "tewerkstellingsvergunning|TWV")
+    answer = responses(page).last.text_content()
+    assert "UWV" in answer
+    assert not any(re.search(r"\bSorry\b|niet mee helpen", text) for text in responses(page).all_text_contents())
+
     page.screenshot(path=str(reports / "webchat.png"))
     assert errors == []
     context.close()
