@@ -10,13 +10,17 @@
  * widget's own origin).
  *
  * Language: the interface starts in data-lang (nl or en) and follows the conversation: each bot
- * message carries its language (`lang`), which becomes the `lang` attribute of that message (and of
+ * message carries its language (`metadata.lang`), which becomes the `lang` attribute of that message (and of
  * the user's message it answers) and, when it changes, the language of the widget's own texts. The
  * widget sends the conversation's language with each message (metadata.lang), for the server's
  * texts about messages that have no language of their own.
  *
  * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
- * sessionStorage, so a reload continues the conversation). Messages are rendered with DOM APIs
+ * sessionStorage, so a reload continues the conversation). Each `bot_uttered` event carries `text`,
+ * `quick_replies` and, under `metadata`, the answer's `lang`, `rule_id` and `checked` date.
+ *
+ * On a phone: a new answer is scrolled so that its first line is at the top of the conversation;
+ * the privacy notice is one line with "meer" after the first message; icons are inline SVG. Messages are rendered with DOM APIs
  * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
  * message text is never inserted as HTML.
  */
