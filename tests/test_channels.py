@@ -24,7 +24,7 @@ from channels.widget_socketio import bot_uttered, user_uttered_data
 def test_a_rule_answer_carries_text_quick_replies_and_metadata_only():
     message = {
         "text": "**Betaald werk**\n\nEen asielzoeker mag werken ...", "buttons": [{"title": "Ja", "payload": "/affirm"}],
-        "rule_id": "paid_work", "status": "asylum_seeker", "state": "current", "checked": "2026-12-07",
+        "rule_id": "paid_work", "status": "asylum_seeker", "state": "in_force", "checked": "2026-12-07",
         "sources": ["https://www.uwv.nl/x"], "lang": "nl", "timestamp": 1.0, "utter_action": "action_answer",
         "elements": None, "custom": None,
     }
@@ -32,7 +32,7 @@ def test_a_rule_answer_carries_text_quick_replies_and_metadata_only():
     assert set(payload) == {"text", "quick_replies", "metadata"}
     assert payload["text"] == message["text"]  # one event, not split at blank lines
     assert payload["quick_replies"] == [{"content_type": "text", "title": "Ja", "payload": "/affirm"}]
-    assert payload["metadata"] == {"lang": "nl", "rule_id": "paid_work", "status": "asylum_seeker", "state": "current",
+    assert payload["metadata"] == {"lang": "nl", "rule_id": "paid_work", "status": "asylum_seeker", "state": "in_force",
                                    "checked": "2026-12-07", "sources": ["https://www.uwv.nl/x"]}
 
 
