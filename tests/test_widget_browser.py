@@ -232,6 +232,11 @@ def test_phone_a_long_answer_is_shown_from_its_start_and_the_privacy_notice_shri
     reports.mkdir(exist_ok=True)
     page.screenshot(path=str(reports / "widget-360x740.png"))
 
+    page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
+
     panel = page.locator("#rh-panel")
     assert not EMOJI.search(panel.inner_text()), panel.inner_text()
     for name in ("Nuttig antwoord", "Niet nuttig antwoord", "Sluit de chat"):
