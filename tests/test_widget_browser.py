@@ -111,6 +111,7 @@ def test_messages_carry_their_language_and_the_interface_follows_the_conversatio
     assert page.locator(".rh-root").get_attribute("lang") == "en"
     assert page.locator("#rh-input").get_attribute("placeholder") == "Type your question"
     assert page.locator(".rh-human").text_content() == "Talk to a staff member"
+    assert page.locator(".rh-privacy-toggle").text_content() == "more"  # the one-line privacy notice, in English
     assert page.get_by_role("button", name="Helpful answer", exact=True).count() >= 1
     events = tracker_events(stack, session_id(page))
     assert [e["metadata"].get("lang") for e in events if e.get("event") == "user"][-1] == "nl"  # sent before the switch

@@ -10,8 +10,9 @@
  * widget's own origin).
  *
  * Language: the interface starts in data-lang (nl or en) and follows the conversation: each bot
- * message carries its language (`metadata.lang`), which becomes the `lang` attribute of that message (and of
- * the user's message it answers) and, when it changes, the language of the widget's own texts. The
+ * message carries its language (`metadata.lang`), which becomes the `lang` attribute of that
+ * message (and of the user's message it answers) and, when it changes, the language of the widget's
+ * own texts. The
  * widget sends the conversation's language with each message (metadata.lang), for the server's
  * texts about messages that have no language of their own.
  *
@@ -19,10 +20,11 @@
  * sessionStorage, so a reload continues the conversation). Each `bot_uttered` event carries `text`,
  * `quick_replies` and, under `metadata`, the answer's `lang`, `rule_id` and `checked` date.
  *
+ * Messages are rendered with DOM APIs only (a small safe Markdown subset: **bold**,
+ * [text](https://link), "- " lists, line breaks); message text is never inserted as HTML.
+ *
  * On a phone: a new answer is scrolled so that its first line is at the top of the conversation;
- * the privacy notice is one line with "meer" after the first message; icons are inline SVG. Messages are rendered with DOM APIs
- * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
- * message text is never inserted as HTML.
+ * the privacy notice is one line with "meer" after the first message; icons are inline SVG.
  */
 (function () {
   "use strict";
