@@ -12,9 +12,8 @@
  * Language: the interface starts in data-lang (nl or en) and follows the conversation: each bot
  * message carries its language (`metadata.lang`), which becomes the `lang` attribute of that
  * message (and of the user's message it answers) and, when it changes, the language of the widget's
- * own texts. The
- * widget sends the conversation's language with each message (metadata.lang), for the server's
- * texts about messages that have no language of their own.
+ * own texts. The widget sends the conversation's language with each message (metadata.lang), for
+ * the server's texts about messages that have no language of their own.
  *
  * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
  * sessionStorage, so a reload continues the conversation). Each `bot_uttered` event carries `text`,
