@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback loadtest purge insights clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets loadtest purge insights check-sources clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -54,6 +54,10 @@ purge: setup
 insights: setup
 	@$(PY) -m scripts.insights --profile $(PROFILE)
 
+# fetches every source page; exit 0 nothing changed, 1 changes (reports/sources.md), 2 no network
+check-sources: setup
+	@$(PY) -m scripts.check_sources
+
 shell: train
 	@$(PY) -m scripts.run --shell
 
@@ -68,6 +72,9 @@ nlu-quick: setup
 
 tune-fallback: train
 	@$(PY) -m scripts.tune_fallback
+
+tune-facets:
+	@$(PY) -m scripts.tune_facets
 
 bench: pipeline validate
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

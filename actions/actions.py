@@ -6,16 +6,17 @@ raises `KnowledgeError` here, so the action server refuses to start instead of a
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import answers, conversation
-from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, KnowledgeBase, load
+from actions.facet_selection import FacetSelector
+from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
+from components.language import foreign_language
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +42,45 @@ def _entity_values(tracker: Tracker, entity: str) -> List[str]:
     return [str(e.get("value")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
 
 
-class ValidateSlotMappings(ValidationAction):
-    """Fills the `status` slot from what the user said, normalised to a status-group id."""
+SELECTOR = FacetSelector(KB)
+# A message the classifier did not understand, in a conversation about an entry, is taken as a
+# follow-up about that entry ("hoe lang duurt dat?") when one of its facets is at least this similar
+# (chosen on the development sets, like facet_selection.THRESHOLD).
+FOLLOW_UP_SCORE = 0.45
+# "Bedoel je ...?" offers at most this many topics, each at least this likely.
+MAX_OPTIONS = 2
+OPTION_FLOOR = 0.1
+# After this many messages in a row that were not understood, the helpdesk contacts are given.
+MAX_NOT_UNDERSTOOD = 2
 
-    def name(self) -> Text:
-        return "action_validate_slot_mappings"
 
-    async def extract_status(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        # A button payload carries the status id itself.
-        ids = [v for v in _entity_values(tracker, "status") if KB.status_group(v)]
-        # Otherwise the longest status phrase in the message wins ("in het azc, maar met een
-        # verblijfsvergunning" is a status holder); entity values are tried when the text has none.
-        candidates = [tracker.latest_message.get("text") or ""] + _entity_values(tracker, "status")
-        status = ids[0] if ids else next(filter(None, (KB.status_in_text(c) for c in candidates)), None)
-        return {"status": status} if status else {}
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def _previous_user_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The user message before the latest one (its parse data), if any."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return users[-2] if len(users) >= 2 else None
+
+
+def _rule_intents(ranking: List[Dict[str, Any]], floor: float = OPTION_FLOOR) -> List[str]:
+    return [str(r["name"]) for r in ranking if KB.rule_for_intent(r.get("name")) and float(r.get("confidence") or 0) >= floor]
+
+
+def _also(ranking: List[Dict[str, Any]], entry: RuleEntry) -> Optional[str]:
+    """A neighbouring entry among the likely intents of the message, offered as "Ook over: ..."."""
+    others = [i for i in _rule_intents(ranking) if i != entry.intent]
+    return next((i for i in others[:2] if KB.overlap(i, entry.intent)), None)
+
+
+def _is_payload(text: str) -> bool:
+    return text.startswith("/")
 
 
 class ActionAnswerRule(Action):
-    """Answers a rule question for the remembered status, or asks for the status first."""
+    """Answers a rule question for the remembered status, or asks for the status first; a status
+    given later answers the question that was waiting for it."""
 
     def name(self) -> Text:
         return "action_answer_rule"
@@ -72,20 +92,185 @@ class ActionAnswerRule(Action):
 
 
 def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
-    """The entry of `intent`, else the one last asked about (a status was given), for the status."""
-    status = tracker.get_slot("status")
     lang = _language(tracker)
-    entry = KB.rule_for_intent(intent) or KB.rule(tracker.get_slot("theme"))
-    if entry is not None and intent == "inform_status" and not entry.depends_on_status:
-        entry = None  # a status given after a status-independent answer: just note it
+    if intent == "inform_status":
+        return _status_given(dispatcher, tracker)
+    entry = KB.rule_for_intent(intent)
+    if entry is None:
+        send(dispatcher, answers.capabilities(KB, lang))
+        return []
+    text = _text(tracker)
+    facet = KB.facet(next(iter(_entity_values(tracker, "facet")), None))
+    if facet is None and not _is_payload(text):
+        match = SELECTOR.select(text, lang, entry.id)
+        facet = match.facet if match else None
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return _answer(dispatcher, tracker, entry, facet, _also(ranking, entry))
+
+
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, entry: RuleEntry, facet: Optional[Facet],
+            also: Optional[str] = None) -> List[EventType]:
+    """Sends the answer of an entry (or one of its facets) for the conversation's status."""
+    lang = _language(tracker)
+    status = tracker.get_slot("status")
+    options = [o for o in _entity_values(tracker, "status_option") if KB.status_group(o)]
+    events: List[EventType] = [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
+    needs_status = entry.depends_on_status if facet is None else _facet_depends_on_status(facet)
+    if len(options) >= 2 and (entry.depends_on_status or needs_status):
+        send(dispatcher, answers.two_status_answer(KB, entry, facet, options, lang))
+    elif needs_status and not status:
+        send(dispatcher, answers.ask_status(KB, entry, lang, facet))
+    elif facet is not None:
+        for reply in answers.facet_answer(KB, entry, facet, status, lang, also):
+            send(dispatcher, reply)
+    else:
+        send(dispatcher, answers.rule_answer(KB, entry, status, lang, also))
+    return events
+
+
+def _facet_depends_on_status(facet: Facet) -> bool:
+    return facet.answer_for(None) is None or any(facet.specific_to(g.id) for g in KB.status_groups)
+
+
+def _waiting_question(tracker: Tracker) -> Tuple[Optional[RuleEntry], Optional[Facet]]:
+    """The question a status given now belongs to: the entry (and facet) of the conversation, else
+    the best rule intent of the previous message when that was not understood."""
+    entry = KB.rule(tracker.get_slot("theme"))
+    if entry is not None:
+        return entry, KB.facet(tracker.get_slot("facet"))
+    previous = _previous_user_message(tracker)
+    if previous is None:
+        return None, None
+    parse = previous.get("parse_data") or {}
+    candidates = _rule_intents(parse.get("intent_ranking") or [])
+    entry = KB.rule_for_intent(candidates[0]) if candidates else None
+    if entry is None:
+        return None, None
+    match = SELECTOR.select(previous.get("text") or "", _language(tracker), entry.id)
+    return entry, match.facet if match else None
+
+
+def _status_dependent_neighbour(tracker: Tracker, entry: RuleEntry) -> Tuple[Optional[RuleEntry], Optional[Facet]]:
+    """For a status given after a status-independent answer ("wat moet ik regelen?", then "she has
+    temporary protection"): the concrete question of a neighbouring entry that has an answer of its
+    own for this status, else a neighbouring entry of the question that depends on the status."""
+    previous = _previous_user_message(tracker) or {}
+    status = tracker.get_slot("status")
+    neighbours = [r for r in KB.rules if r is entry or KB.overlap(r.intent, entry.intent)]
+    for match in SELECTOR.ranking(previous.get("text") or "", _language(tracker), [r.id for r in neighbours])[:3]:
+        if match.score >= SELECTOR.threshold and match.facet.specific_to(status):
+            return KB.rule(match.facet.entry), match.facet
+    for intent in _rule_intents((previous.get("parse_data") or {}).get("intent_ranking") or [])[:3]:
+        other = KB.rule_for_intent(intent)
+        if other and other.depends_on_status and KB.overlap(intent, entry.intent):
+            return other, None
+    return None, None
+
+
+def _status_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    lang = _language(tracker)
+    status = tracker.get_slot("status")
+    entry, facet = _waiting_question(tracker)
+    if entry is not None and facet is not None and not _facet_depends_on_status(facet):
+        facet = None  # the facet's answer holds for everybody: the status matters for the entry
+    if entry is not None and facet is None and not entry.depends_on_status:
+        neighbour, neighbour_facet = _status_dependent_neighbour(tracker, entry)
+        if neighbour is not None:
+            entry, facet = neighbour, neighbour_facet
+        # else: the entry's answer holds for everybody; it is given again, now for this status
     if entry is None:
         send(dispatcher, answers.status_noted(KB, status, lang) if status else answers.capabilities(KB, lang))
         return []
-    if entry.depends_on_status and not status:
-        send(dispatcher, answers.ask_status(KB, entry, lang))
-    else:
-        send(dispatcher, answers.rule_answer(KB, entry, status, lang))
-    return [SlotSet("theme", entry.id)]
+    return _answer(dispatcher, tracker, entry, facet)
+
+
+class ActionNotUnderstood(Action):
+    """A message the classifier is not sure about (nlu_fallback). In order: a status for the
+    question that waits for it; a follow-up about the entry of the conversation; the helpdesk after
+    repeated misunderstanding; else "Bedoel je ...?" with the likely topics (or a request to rephrase)."""
+
+    def name(self) -> Text:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        lang = _language(tracker)
+        text = _text(tracker)
+        if _entity_values(tracker, "status") or _entity_values(tracker, "status_option"):
+            entry, _ = _waiting_question(tracker)
+            if entry is not None:
+                return _status_given(dispatcher, tracker)
+        follow_up = _follow_up(dispatcher, tracker)
+        if follow_up is not None:
+            return follow_up
+        ranking = [r for r in tracker.latest_message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+        options = _rule_intents(ranking)[:MAX_OPTIONS]
+        theme = KB.rule(tracker.get_slot("theme"))
+        if theme is not None and options and (options[0] == theme.intent or KB.overlap(options[0], theme.intent)):
+            return answer_rule(dispatcher, tracker, options[0])  # a follow-up in the same area
+        refused = KB.refusal_for(text)
+        if refused is not None:
+            send(dispatcher, answers.refusal(KB, refused, lang))
+            return []
+        if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
+            send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=lang))
+            return []
+        send(dispatcher, answers.did_you_mean(KB, options, lang))
+        return []
+
+
+def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A message about a concrete question of the conversation's entry ("hoe lang duurt dat?"):
+    answered, else None."""
+    theme = KB.rule(tracker.get_slot("theme"))
+    if theme is None:
+        return None
+    match = SELECTOR.select(_text(tracker), _language(tracker), theme.id, threshold=FOLLOW_UP_SCORE)
+    return _answer(dispatcher, tracker, theme, match.facet) if match else None
+
+
+def _not_understood_in_a_row(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionRefuse(Action):
+    """Out of scope: a polite refusal that says where to go instead (knowledge/refusals.yml)."""
+
+    def name(self) -> Text:
+        return "action_refuse"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text = "" if _is_payload(_text(tracker)) else _text(tracker)
+        refused = KB.refusal_for(text)
+        if text and (refused is None or not refused.screen):
+            follow_up = _follow_up(dispatcher, tracker)  # "hoe lang duurt dat?" after a question about a TWV
+            if follow_up is not None:
+                return follow_up
+        send(dispatcher, answers.refusal(KB, refused, _language(tracker)))
+        return []
+
+
+class ActionOtherLanguage(Action):
+    """A message in a language other than Dutch or English."""
+
+    def name(self) -> Text:
+        return "action_other_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        send(dispatcher, answers.other_language(KB, foreign_language(_text(tracker)) or "other"))
+        return []
 
 
 class ActionDeny(Action):
@@ -98,8 +283,9 @@ class ActionDeny(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if tracker.get_slot("theme") and KB.status_in_text(tracker.latest_message.get("text") or ""):
-            return answer_rule(dispatcher, tracker, "inform_status")
+        # the slot `status` is already set from the message (components/status_extractor.py)
+        if tracker.get_slot("theme") and _entity_values(tracker, "status"):
+            return _status_given(dispatcher, tracker)
         dispatcher.utter_message(response="utter_deny")
         return []
 
@@ -129,20 +315,6 @@ class ActionListCapabilities(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         send(dispatcher, answers.capabilities(KB, _language(tracker)))
-        return []
-
-
-class ActionAskWhichTopic(Action):
-    """First stage of the two-stage fallback: offers the two most likely topics as buttons."""
-
-    def name(self) -> Text:
-        return "action_default_ask_affirmation"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        send(dispatcher, answers.did_you_mean(KB, ranking, lang=_language(tracker)))
         return []
 
 

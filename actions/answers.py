@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
+from actions import dates
 from actions.conversation import Summary
-from actions.knowledge import DEFAULT_LANGUAGE, HelpdeskContact, KnowledgeBase, Organisation, RuleEntry
+from actions.knowledge import DEFAULT_LANGUAGE, Facet, HelpdeskContact, KnowledgeBase, Organisation, Refusal, RuleEntry
 
 # Every function takes the conversation's language (`lang`: "nl" or "en", Dutch by default) and
 # puts it in the reply's metadata, so the widget can mark each message with its language.
@@ -44,19 +45,57 @@ def _site(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str) -> List[str]:
-    """Caveats, organisations to contact and the source line with the checked date."""
-    parts = []
+def _organisation_name(kb: KnowledgeBase, entry: RuleEntry) -> str:
+    """The entry's first organisation: the one that decides, or is asked first."""
+    return kb.organisations[entry.organisations[0]].abbreviation
+
+
+def _date_notes(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str, day: dt.date) -> List[str]:
+    """What the answer must say because a date of its entry has passed without a later check."""
+    notes = []
+    organisation = _organisation_name(kb, entry)
+    if dates.expired(entry, day):
+        notes.append(kb.phrase("until_passed", lang).format(
+            date=date_text(kb, entry.valid_until, lang), organisation=organisation))  # type: ignore[arg-type]
+    if entry.pending_applies(status) and dates.pending_overdue(entry, day) and not (
+            dates.expired(entry, day) and entry.pending_from == entry.valid_until):  # one note for one date
+        notes.append(kb.phrase("pending_may_have_changed", lang).format(
+            date=date_text(kb, entry.pending_from, lang), organisation=organisation))  # type: ignore[arg-type]
+    return notes
+
+
+def _pending_label(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
+    """"Planned, not law yet" only before the change's start date (and while the entry itself still
+    holds); after it, a neutral label: the entry's own text says what was planned."""
+    started = dates.pending_started(entry, day) or dates.expired(entry, day)
+    return kb.phrase("pending_was_planned" if started else "pending", lang)
+
+
+def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE) -> str:
+    """"Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026"."""
+    months = kb.phrases_in(lang)["months"]
+    sources = []
+    for source in entry.sources:
+        text = link(kb.organisations[source.organisation].abbreviation, source.url)
+        version = dates.as_of_text(months, source)  # type: ignore[arg-type]
+        sources.append("%s, %s" % (text, kb.phrase("as_of", lang).format(date=version)) if version else text)
+    checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
+    return "%s: %s" % (kb.phrase("source", lang), " · ".join(sources + [checked]))
+
+
+def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str,
+            today: Optional[dt.date] = None) -> List[str]:
+    """Notes on passed dates, caveats, organisations to contact and the source line with its dates.
+    `today` defaults to actions.dates.today() ($REGELHULP_TODAY or the system date)."""
+    day = today or dates.today()
+    parts = _date_notes(kb, entry, status, lang, day)
     if entry.state == "unclear":
-        organisation = kb.organisations[entry.organisations[0]].abbreviation
-        parts.append(kb.phrase("unclear", lang).format(organisation=organisation))
+        parts.append(kb.phrase("unclear", lang).format(organisation=_organisation_name(kb, entry)))
     if entry.pending_applies(status):
-        parts.append("%s: %s" % (kb.phrase("pending", lang), entry.pending_in(lang)))
+        parts.append("%s: %s" % (_pending_label(kb, entry, lang, day), entry.pending_in(lang)))
     contacts = ", ".join(organisation_link(kb.organisations[o]) for o in entry.organisations)
     parts.append("%s: %s" % (kb.phrase("contact", lang), contacts))
-    sources = " · ".join(link(_site(s.url), s.url) for s in entry.sources)
-    checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
-    parts.append("%s: %s (%s)" % (kb.phrase("source", lang), sources, checked))
+    parts.append(source_line(kb, entry, lang))
     return parts
 
 
@@ -70,8 +109,26 @@ def _metadata(entry: RuleEntry, status: Optional[str]) -> Dict[str, object]:
     }
 
 
-def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE) -> Reply:
-    """The full answer for an entry and a status: text, caveats, contacts and source line."""
+def _payload(intent: str, **entities: str) -> str:
+    return "/%s%s" % (intent, json.dumps(entities) if entities else "")
+
+
+def facet_buttons(entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, skip: Optional[Facet] = None, limit: int = 3) -> List[Dict[str, str]]:
+    """The entry's concrete questions as buttons (the ones people ask next), in the file's order."""
+    facets = [f for f in entry.facets if f is not skip][:limit]
+    return [{"title": f.label_in(lang), "payload": _payload(entry.intent, facet=f.id)} for f in facets]
+
+
+def also_button(kb: KnowledgeBase, intent: Optional[str], lang: str = DEFAULT_LANGUAGE) -> List[Dict[str, str]]:
+    """"Ook over: ..." for a neighbouring entry that may also answer the question."""
+    other = kb.rule_for_intent(intent)
+    return [{"title": kb.phrase("also_about", lang).format(title=other.title_in(lang)), "payload": _payload(other.intent)}] if other else []
+
+
+def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE,
+                also: Optional[str] = None) -> Reply:
+    """The full answer for an entry and a status: text, caveats, contacts and source line; buttons
+    for the entry's concrete questions and, when given, a neighbouring entry (`also`, an intent)."""
     parts = ["**%s**" % entry.title_in(lang)]
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
@@ -80,7 +137,56 @@ def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang
     parts += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
         parts.append(kb.phrase("correct_status_hint", lang))
-    return _reply("\n\n".join(parts), lang, **_metadata(entry, status))
+    buttons = facet_buttons(entry, lang) + also_button(kb, also, lang)
+    return _reply("\n\n".join(parts), lang, buttons, **_metadata(entry, status))
+
+
+def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:
+    group = kb.status_group(status)
+    if status == "other" or group is None:
+        return kb.phrase("for_other_status", lang)
+    return kb.phrase("for_status", lang).format(status=group.label_in(lang).lower())
+
+
+def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Optional[str], lang: str = DEFAULT_LANGUAGE,
+                 also: Optional[str] = None) -> List[Reply]:
+    """The short, direct answer to one concrete question, then (second message) its source and what
+    to ask next. The answer says which status it is for when it is written for one status only."""
+    answer = facet.answer_for(status, lang) or ""
+    if status and facet.specific_to(status):
+        answer = "%s: %s" % (_for_status(kb, status, lang), answer)
+    text = "**%s**\n\n%s" % (facet.question_in(lang), answer)
+    metadata = dict(_metadata(entry, status if facet.specific_to(status) else None), facet_id=facet.id)
+    first = _reply(text, lang, **metadata)
+    parts = _footer(kb, entry, status, lang)
+    more = [{"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}]
+    buttons = more + facet_buttons(entry, lang, skip=facet, limit=2) + also_button(kb, also, lang)
+    return [first, _reply("\n\n".join(parts), lang, buttons, **metadata)]
+
+
+def two_status_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Optional[Facet], statuses: List[str],
+                      lang: str = DEFAULT_LANGUAGE) -> Reply:
+    """A question that names two status groups: a short part for each."""
+    title = facet.question_in(lang) if facet else entry.title_in(lang)
+    parts = ["**%s**" % title, kb.phrase("two_statuses", lang)]
+    for status in statuses:
+        answer = (facet.answer_for(status, lang) if facet else None) or entry.answer_for(status, lang)
+        parts.append("**%s:** %s" % (_for_status(kb, status, lang), answer))
+    parts += _footer(kb, entry, None, lang)
+    metadata = dict(_metadata(entry, None), statuses=list(statuses), facet_id=facet.id if facet else None)
+    return _reply("\n\n".join(parts), lang, facet_buttons(entry, lang, skip=facet), **metadata)
+
+
+def refusal(kb: KnowledgeBase, refused: Optional[Refusal], lang: str = DEFAULT_LANGUAGE) -> Reply:
+    """A polite refusal that says what Regelhulp does and where to go instead; never topic buttons."""
+    key = refused.reply if refused else "refusal_general"
+    return _reply(kb.phrase(key, lang), lang, refusal=refused.id if refused else "general")
+
+
+def other_language(kb: KnowledgeBase, language: str) -> Reply:
+    """A message in another language: one short reply in Dutch and English."""
+    key = "other_language_ukrainian" if language in ("uk", "ru") else "other_language"
+    return _reply(kb.phrase(key), DEFAULT_LANGUAGE, other_language=language)
 
 
 def status_buttons(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> List[Dict[str, str]]:
@@ -90,8 +196,12 @@ def status_buttons(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> List[Dict
     ]
 
 
-def ask_status(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE) -> Reply:
-    """The status question; an entry with a shared answer gives that part first."""
+def ask_status(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, facet: Optional[Facet] = None) -> Reply:
+    """The status question; an entry with a shared answer gives that part first. For a concrete
+    question (`facet`) whose answer depends on the status, the question is the title."""
+    if facet is not None:
+        text = "**%s**\n\n%s" % (facet.question_in(lang), kb.phrase("ask_status", lang))
+        return _reply(text, lang, status_buttons(kb, lang), rule_id=entry.id, facet_id=facet.id, asks="status")
     title = "**%s**" % entry.title_in(lang)
     if not entry.answer:
         text = "%s\n\n%s" % (title, kb.phrase("ask_status", lang))
@@ -130,15 +240,14 @@ def intent_label(kb: KnowledgeBase, intent: str, lang: str = DEFAULT_LANGUAGE) -
     return str(kb.phrases_in(lang)["intent_labels"].get(intent, intent))  # type: ignore[union-attr]
 
 
-def did_you_mean(kb: KnowledgeBase, ranking: List[Dict[str, object]], options: int = 2, lang: str = DEFAULT_LANGUAGE) -> Reply:
-    """The first stage of the fallback: the most likely topics as buttons, plus 'something else'."""
-    skip = {"nlu_fallback", "out_of_scope", "affirm", "deny", "feedback", "switch_language"}  # no topics
-    intents = [str(r["name"]) for r in ranking if r.get("name") not in skip][:options]
-    if not intents:
+def did_you_mean(kb: KnowledgeBase, options: List[str], lang: str = DEFAULT_LANGUAGE) -> Reply:
+    """"Bedoel je ...?": the candidate topics (intents) as buttons, plus 'something else'; without
+    candidates, a request to rephrase."""
+    if not options:
         return _reply(kb.phrase("rephrase_short", lang), lang, asks="rephrase")
-    buttons = [{"title": intent_label(kb, i, lang), "payload": "/" + i} for i in intents]
+    buttons = [{"title": intent_label(kb, i, lang), "payload": "/" + i} for i in options]
     buttons.append({"title": kb.phrase("something_else", lang), "payload": "/out_of_scope"})
-    return _reply(kb.phrase("did_you_mean", lang), lang, buttons, asks="intent", options=intents)
+    return _reply(kb.phrase("did_you_mean", lang), lang, buttons, asks="intent", options=list(options))
 
 
 def _site_and_path(url: str) -> str:
@@ -156,7 +265,8 @@ def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact, lang: str = DEFAU
     )
 
 
-def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE) -> List[str]:
+def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE,
+                  today: Optional[dt.date] = None) -> List[str]:
     """The conversation so far, for the person who takes over; nothing when nothing is known."""
     if summary.empty:
         return []
@@ -171,7 +281,20 @@ def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGU
     if last:
         code = "%s: %s" % (kb.phrase("summary_rule_code", lang), last.id)
         lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer", lang), last.title_in(lang), code))
+        lines.append("- %s: %s" % (kb.phrase("summary_dates", lang), _summary_dates(kb, last, lang, today or dates.today())))
     return lines
+
+
+def _summary_dates(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
+    """"bronnen tot februari 2026, nagekeken 7 december 2026", and the dates that passed since."""
+    months = kb.phrases_in(lang)["months"]
+    dated = [s for s in entry.sources if s.as_of]
+    newest = dates.as_of_text(months, max(dated, key=lambda s: s.as_of)) if dated else "?"  # type: ignore[arg-type, return-value]
+    text = kb.phrase("summary_dates_text", lang).format(as_of=newest, checked=date_text(kb, entry.checked, lang))
+    passed = [r.date for r in dates.review_reasons(entry, day) if r.kind in ("pending_from", "until")]
+    for changed_on in sorted(set(passed)):
+        text += "; " + kb.phrase("summary_date_passed", lang).format(date=date_text(kb, changed_on, lang))
+    return text
 
 
 def handoff(kb: KnowledgeBase, summary: Summary, fallback: bool = False, lang: str = DEFAULT_LANGUAGE) -> Reply:

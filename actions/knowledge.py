@@ -21,7 +21,7 @@ import string
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import yaml
 
@@ -276,6 +276,20 @@ class HelpdeskContact:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A kind of message Regelhulp does not answer, and the phrase it replies with (refusals.yml)."""
+
+    id: str
+    reply: str
+    patterns: Tuple["re.Pattern[str]", ...]
+    screen: bool = False
+
+    def matches(self, text: str) -> bool:
+        folded = fold(text)
+        return any(p.search(folded) for p in self.patterns)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     status_groups: Tuple[StatusGroup, ...]
     organisations: Dict[str, Organisation]
@@ -285,6 +299,45 @@ class KnowledgeBase:
     fingerprint: str
     helpdesk: Tuple[HelpdeskContact, ...] = ()
     translated_phrases: Dict[str, Dict[str, object]] = field(default_factory=dict)  # {"en": phrases_en.yml}
+    overlaps: Tuple[FrozenSet[str], ...] = ()  # routing.yml: groups of intents with neighbouring answers
+    refusals: Tuple[Refusal, ...] = ()  # refusals.yml, in order
+
+    def overlap(self, first: Optional[str], second: Optional[str]) -> bool:
+        """Whether two intents answer neighbouring questions (routing.yml)."""
+        return any(first in group and second in group for group in self.overlaps)
+
+    def refusal_for(self, text: str, screened_only: bool = False) -> Optional[Refusal]:
+        """The first refusal whose patterns match `text` (only `screen: true` ones if asked)."""
+        return next((r for r in self.refusals if (r.screen or not screened_only) and r.matches(text)), None)
+
+    def status_mentions(self, text: str) -> List[Tuple[int, int, str]]:
+        """The status phrases in a text as (start, end, group id), left to right; where phrases
+        overlap, the longest wins ("asielzoeker met een verblijfsvergunning" is one mention)."""
+        folded = fold(text)
+        spans = []
+        for group in self.status_groups:
+            for synonym in group.synonyms:
+                term = fold(synonym).strip()
+                for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", folded) if term else ():
+                    spans.append((match.start(), match.end(), group.id))
+        mentions: List[Tuple[int, int, str]] = []
+        for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+            if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
+                mentions.append(span)
+        return sorted(mentions)
+
+    def statuses_side_by_side(self, text: str) -> List[str]:
+        """Two or more status groups named as alternatives ("een asielzoeker of een statushouder",
+        "asylum seekers and status holders"), else []. A status named in passing elsewhere in the
+        message ("in het azc, maar met een verblijfsvergunning") is not an alternative."""
+        folded = fold(text)
+        mentions = self.status_mentions(text)
+        groups: List[str] = []
+        for (_, end, first), (start, _, second) in zip(mentions, mentions[1:]):
+            between = folded[end:start]
+            if first != second and len(between.split()) <= 4 and re.search(r"\b(of|en|or|and|en/of|and/or)\b|/|,", between):
+                groups += [g for g in (first, second) if g not in groups]
+        return groups if len(groups) >= 2 else []
 
     def rule_for_intent(self, intent: Optional[str]) -> Optional[RuleEntry]:
         return next((r for r in self.rules if r.intent == intent), None)
@@ -492,6 +545,44 @@ def _load_themes(directory: Path, problems: _Problems) -> Tuple[Theme, ...]:
         )
         for tid, raw in _entries(_read_yaml(directory / file, "themes", problems), file, problems)
     )
+
+
+def _load_overlaps(directory: Path, intents: Iterable[str], problems: _Problems) -> Tuple[FrozenSet[str], ...]:
+    """routing.yml: groups of rule intents with neighbouring answers."""
+    file = "routing.yml"
+    known = set(intents)
+    groups = []
+    for index, raw in enumerate(_read_yaml(directory / file, "overlaps", problems)):
+        where = "overlaps[%d]" % index
+        if not isinstance(raw, list) or len(raw) < 2:
+            problems.add(file, None, where, "must be a list of at least two intents")
+            continue
+        for intent in raw:
+            if intent not in known:
+                problems.add(file, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
+        groups.append(frozenset(str(i) for i in raw))
+    return tuple(groups)
+
+
+def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Problems) -> Tuple[Refusal, ...]:
+    """refusals.yml: what is out of scope, how it is recognised and which phrase answers it."""
+    file = "refusals.yml"
+    refusals = []
+    for rid, raw in _entries(_read_yaml(directory / file, "refusals", problems), file, problems):
+        _reject_unknown(raw, ("id", "reply", "patterns", "screen"), file, rid, problems)
+        reply = _text(raw, "reply", file, rid, problems) or ""
+        if reply and phrases and reply not in phrases:
+            problems.add(file, rid, "reply", "unknown phrase %r: add it to phrases.yml and phrases_en.yml" % reply)
+        patterns = []
+        for pattern in _string_list(raw, "patterns", file, rid, problems):
+            try:
+                patterns.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as error:
+                problems.add(file, rid, "patterns", "%r is not a valid regular expression: %s" % (pattern, error))
+        if not patterns:
+            problems.add(file, rid, "patterns", "needs at least one pattern")
+        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False))))
+    return tuple(refusals)
 
 
 def _load_phrases(directory: Path, problems: _Problems, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
@@ -989,6 +1080,8 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
 
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
+    overlaps = _load_overlaps(directory, seen_intents, problems)
+    refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
     return KnowledgeBase(
@@ -1000,4 +1093,6 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         fingerprint=_fingerprint(directory),
         helpdesk=helpdesk,
         translated_phrases=translated_phrases,
+        overlaps=overlaps,
+        refusals=refusals,
     )

@@ -1,5 +1,9 @@
 """What every message passes through before Rasa sees it, in both channels (REST and widget):
 
+0. A message that is missing, empty or only whitespace is not processed and gets no reply at all
+   (no rule answer, no refusal): rasa-webchat sends one when it opens. Over REST, the webhook
+   answers such a message with an empty list (channels/rest.py answers a body without `message`
+   with HTTP 400).
 1. A message longer than REGELHULP_MAX_MESSAGE_CHARS (default 10,000) gets a polite answer and is
    not processed, so it is never parsed or stored.
 2. Personal data (channels/privacy.py) is replaced by placeholders before parsing and storage; the
@@ -63,6 +67,11 @@ def reply_language(message: UserMessage) -> str:
     return detect_language(text[:2000]) or fallback
 
 
+def is_empty(text: Any) -> bool:
+    """True for a message without text: missing, not a string, empty or only whitespace."""
+    return not isinstance(text, str) or not text.strip()
+
+
 def max_message_chars() -> int:
     return int(os.environ.get("REGELHULP_MAX_MESSAGE_CHARS", "10000"))
 
@@ -87,6 +96,9 @@ def guarded(
     limit = max_message_chars()
 
     async def handle(message: UserMessage) -> None:
+        if is_empty(message.text):
+            logger.debug("empty message from %s not processed", message.sender_id)
+            return
         if rasa is not None:
             rasa.refuse_silent_fallback()
         output = message.output_channel

@@ -65,6 +65,46 @@ _REQUEST = {
 }
 
 
+# Another language (neither Dutch nor English): mostly non-Latin letters, or Latin-script words that
+# belong to other languages' stop-word lists (spaCy's German, French, Spanish, Turkish, Polish,
+# Italian, Portuguese) or to the everyday words below (Somali, Kurmanji), with few Dutch/English ones.
+_OTHER_CUES = """
+    waxaan ahay karaa iyo waa aan sidee maxaan shaqeyn shaqo
+    ez li dikarim bikim çawa heye dixwazim kar bikim penaber
+"""
+_FOREIGN_WORDS: set = set(_OTHER_CUES.split())
+for _module in ("de", "fr", "es", "tr", "pl", "it", "pt"):
+    _FOREIGN_WORDS |= set(__import__("spacy.lang.%s.stop_words" % _module, fromlist=["STOP_WORDS"]).STOP_WORDS)
+_SHARED_WORDS = _FOREIGN_WORDS & (_ALL["nl"] | _ALL["en"])  # "de", "en", "un", ...: no evidence either way
+_FOREIGN_WORDS -= _SHARED_WORDS
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_UKRAINIAN_LETTERS = re.compile("[ієїґІЄЇҐ]")
+_TURKISH_LETTERS = re.compile("[ğışİŞĞ]")
+
+
+def foreign_language(text: str) -> Optional[str]:
+    """"uk" (Ukrainian), "ru" (Russian) or "other" when a message is written in a language other
+    than Dutch or English; None when it is Dutch, English, mixed or too short to tell."""
+    letters = [c for c in text or "" if c.isalpha()]
+    if len(letters) < 4:
+        return None
+    latin = sum(1 for c in letters if c < "\u0250")
+    if latin < len(letters) / 2:
+        if _CYRILLIC.search(text):
+            return "uk" if _UKRAINIAN_LETTERS.search(text) else "ru"
+        return "other"
+    words = [w.lower() for w in _WORD.findall(text)]
+    ours = sum(w not in _SHARED_WORDS and (w in WORDS["nl"] or w in WORDS["en"]) for w in words)
+    foreign = sum(len(w) > 1 and w in _FOREIGN_WORDS for w in words)
+    if len(words) < 3:
+        return None
+    if _TURKISH_LETTERS.search(text):
+        foreign += 2
+    if foreign >= 2 and foreign > ours:
+        return "other"
+    return None
+
+
 def language_scores(text: str) -> Dict[str, int]:
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text or "")]
     return {language: sum(word in WORDS[language] for word in words) for language in LANGUAGES}
@@ -79,11 +119,16 @@ def detect_language(text: str) -> Optional[str]:
     return None
 
 
+_IN_LANGUAGE = re.compile(r"\bin (het )?$", re.IGNORECASE)  # "in het Engels", "in English": the language asked for
+
+
 def requested_language(text: str) -> Optional[str]:
     """The language a switch request names ("in English please", "graag in het Nederlands"); when
-    it names both, the last one ("my Dutch is not good, English please")."""
+    it names both, the one after "in (het)" ("kun je in het Engels antwoorden? mijn Nederlands is
+    slecht"), else the last one ("my Dutch is not good, English please")."""
     mentions = [(match.start(), language) for language in LANGUAGES for match in _REQUEST[language].finditer(text or "")]
-    return max(mentions)[1] if mentions else None
+    asked = [(start, language) for start, language in mentions if _IN_LANGUAGE.search((text or "")[max(0, start - 8):start])]
+    return max(asked or mentions)[1] if mentions else None
 
 
 def message_language(text: str, intent: Optional[str] = None) -> Optional[str]:

@@ -25,7 +25,8 @@ from scripts.servers import RasaStack, reply_text
 from scripts.train import ROOT, train
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.yml"
-GROUPS = ("topic", "audience", "lang")
+GROUPS = ("topic", "audience", "lang", "style")
+NOT_IN_SCOPE = ("out_of_scope", "other_language", "chitchat")  # topics that are not rule questions
 
 
 class QuestionSetError(ValueError):
@@ -41,6 +42,7 @@ class Case:
     topic: str = "unknown"
     audience: str = "unknown"
     lang: str = "nl"
+    style: str = "unknown"
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Result:
     reply: str
     latencies: List[float] = field(default_factory=list)
     failed_patterns: List[str] = field(default_factory=list)
+    chose: bool = False  # the reply asked "Bedoel je ...?" / "Did you mean ...?"
 
 
 def load_cases(path: Path) -> List[Case]:
@@ -85,16 +88,27 @@ def load_cases(path: Path) -> List[Case]:
             raise QuestionSetError("%s: needs 'must_match' or 'must_not_match'" % where)
         cases.append(
             Case(id=str(raw["id"]), turns=turns, topic=str(raw.get("topic", "unknown")),
-                 audience=str(raw.get("audience", "unknown")), lang=str(raw.get("lang", "nl")), **patterns)
+                 audience=str(raw.get("audience", "unknown")), lang=str(raw.get("lang", "nl")),
+                 style=str(raw.get("style", "unknown")), **patterns)
         )
     return cases
 
 
+def _did_you_mean_texts() -> List[str]:
+    from actions.knowledge import LANGUAGES, load_phrases
+
+    return [str(load_phrases(language=language)["did_you_mean"]) for language in LANGUAGES]
+
+
+DID_YOU_MEAN = _did_you_mean_texts()
+
+
 def score(case: Case, reply: str) -> Result:
+    chose = any(text in reply for text in DID_YOU_MEAN)
     wrong = [p for p in case.must_not_match if re.search(p, reply, re.IGNORECASE)]
     missing = [p for p in case.must_match if not re.search(p, reply, re.IGNORECASE)]
     outcome = "wrong" if wrong else ("missed" if missing else "correct")
-    return Result(case=case, outcome=outcome, reply=reply, failed_patterns=wrong or missing)
+    return Result(case=case, outcome=outcome, reply=reply, failed_patterns=wrong or missing, chose=chose)
 
 
 def run_case(stack: RasaStack, case: Case) -> Result:
@@ -130,8 +144,19 @@ def summarise(results: List[Result]) -> Dict[str, object]:
             buckets[getattr(result.case, group)].append(result)
         by_group[group] = {name: counts(items) for name, items in sorted(buckets.items())}
     latencies = [l for r in results for l in r.latencies]
+
+    def choices(items: List[Result]) -> Dict[str, object]:
+        in_scope = [r for r in items if r.case.topic not in NOT_IN_SCOPE]
+        chose = sum(r.chose for r in in_scope)
+        refused = [r for r in items if r.case.topic == "out_of_scope"]
+        return {"in_scope": len(in_scope), "did_you_mean": chose,
+                "did_you_mean_rate": round(chose / len(in_scope), 4) if in_scope else 0,
+                "out_of_scope": len(refused), "refused_correctly": sum(r.outcome == "correct" for r in refused)}
+
     return {
         "overall": counts(results),
+        "choices": {"all": choices(results), **{lang: choices([r for r in results if r.case.lang == lang])
+                                                 for lang in sorted({r.case.lang for r in results})}},
         "by": by_group,
         "latency_ms": {
             "messages": len(latencies),
@@ -142,12 +167,15 @@ def summarise(results: List[Result]) -> Dict[str, object]:
     }
 
 
-def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Path, questions: Path, model: Path) -> None:
+def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Path, questions: Path, model: Path,
+                  figures_only: bool = False) -> None:
+    """eval.md and eval.json. `figures_only` (for evaluation sets): no case, reply or failing case is
+    written, so nobody tunes on the evaluation set by reading them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "questions": str(questions), "model": model.name, "summary": summary,
-        "cases": [dict(asdict(r.case), outcome=r.outcome, reply=r.reply, latencies=r.latencies,
-                       failed_patterns=r.failed_patterns) for r in results],
+        "cases": [] if figures_only else [dict(asdict(r.case), outcome=r.outcome, reply=r.reply, latencies=r.latencies,
+                                               failed_patterns=r.failed_patterns, chose=r.chose) for r in results],
     }
     (out_dir / "eval.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     overall = summary["overall"]
@@ -160,13 +188,22 @@ def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Pa
         "Latency per message over REST: p50 %.0f ms, p95 %.0f ms (%d messages, one conversation at a time)." % (
             summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], summary["latency_ms"]["messages"]), "",
     ]
+    lines += ["## \"Bedoel je ...?\" and refusals", "", "| language | in-scope cases | Bedoel je | rate | out-of-scope cases | refused correctly |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for name, c in summary["choices"].items():
+        lines.append("| %s | %d | %d | %.1f%% | %d | %d |" % (name, c["in_scope"], c["did_you_mean"], 100 * c["did_you_mean_rate"],
+                                                          c["out_of_scope"], c["refused_correctly"]))
+    lines.append("")
     for group in GROUPS:
         lines += ["## By %s" % group, "", "| %s | cases | correct | wrong | missed |" % group, "|---|---:|---:|---:|---:|"]
         for name, c in summary["by"][group].items():
             lines.append("| %s | %d | %d | %d | %d |" % (name, c["total"], c["correct"], c["wrong"], c["missed"]))
         lines.append("")
-    failing = [r for r in results if r.outcome != "correct"]
-    lines += ["## Failing cases (%d)" % len(failing), ""]
+    failing = [] if figures_only else [r for r in results if r.outcome != "correct"]
+    if figures_only:
+        lines += ["Figures only: this is an evaluation set; its cases are not shown.", ""]
+    else:
+        lines += ["## Failing cases (%d)" % len(failing), ""]
     for r in sorted(failing, key=lambda r: (r.outcome != "wrong", r.case.topic, r.case.id)):
         lines += [
             "### %s: %s (%s)" % (r.outcome.upper(), r.case.id, r.case.topic), "",
@@ -177,7 +214,7 @@ def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Pa
     (out_dir / "eval.md").write_text("\n".join(lines))
 
 
-def evaluate(questions: Path, out_dir: Path, model: Optional[Path] = None) -> Dict[str, object]:
+def evaluate(questions: Path, out_dir: Path, model: Optional[Path] = None, figures_only: bool = False) -> Dict[str, object]:
     cases = load_cases(questions)
     model = model or train()
     tracker_db = ROOT / "build" / "eval-tracker.db"
@@ -185,7 +222,7 @@ def evaluate(questions: Path, out_dir: Path, model: Optional[Path] = None) -> Di
     with RasaStack(model, tracker_db=tracker_db, name="eval") as stack:
         results = [run_case(stack, case) for case in cases]
     summary = summarise(results)
-    write_reports(results, summary, out_dir, questions, model)
+    write_reports(results, summary, out_dir, questions, model, figures_only)
     return summary
 
 
@@ -194,19 +231,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--model", type=Path, help="evaluate this trained model instead of training or reusing the current one")
+    parser.add_argument("--figures-only", action="store_true", default=None,
+                        help="write no cases or replies (the default for sets under tests/eval/)")
     args = parser.parse_args(argv)
     if args.model and not args.model.is_file():
         print("error: no model at %s" % args.model, file=sys.stderr)
         return 2
     try:
-        summary = evaluate(args.questions, args.out, args.model)
+        figures_only = args.figures_only
+        if figures_only is None:
+            figures_only = (ROOT / "tests" / "eval") in args.questions.resolve().parents
+        summary = evaluate(args.questions, args.out, args.model, figures_only)
     except QuestionSetError as error:
         print("error: %s" % error, file=sys.stderr)
         return 2
     overall = summary["overall"]
-    print("%d cases: %d correct, %d wrong, %d missed; p50 %.0f ms, p95 %.0f ms. Reports: %s/eval.md, eval.json" % (
-        overall["total"], overall["correct"], overall["wrong"], overall["missed"],
-        summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], args.out))
+    choices = summary["choices"]["all"]
+    print("%d cases: %d correct, %d wrong, %d missed; Bedoel je %d of %d in scope; refused %d of %d; p50 %.0f ms, p95 %.0f ms. Reports: %s/eval.md, eval.json" % (
+        overall["total"], overall["correct"], overall["wrong"], overall["missed"], choices["did_you_mean"], choices["in_scope"],
+        choices["refused_correctly"], choices["out_of_scope"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], args.out))
     return 0
 
 

@@ -1,7 +1,8 @@
 """`make insights [PROFILE=prod]`: a report for the helpdesk and the content team from the stored
 conversations: conversations and messages per day, themes, fallback and out-of-scope rates,
 feedback per answer, the (redacted) messages the assistant could not answer, and the knowledge-base
-entries that were not checked for a long time. Writes reports/insights.html with PNG plots.
+entries to review: first those with a date that passed without a later check or a source page that
+changed since (the state of the last `make check-sources`), last those not checked for a long time. Writes reports/insights.html with PNG plots.
 
 Reads the tracker store of the profile like `make purge`: the SQLite file TRACKER_DB, or the
 PostgreSQL database from the PG* settings (scripts/prod.py). Reading only; nothing is changed.
@@ -9,7 +10,6 @@ PostgreSQL database from the PG* settings (scripts/prod.py). Reading only; nothi
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -17,10 +17,13 @@ from typing import Dict, List, Tuple
 
 import sqlalchemy as sa
 
+from actions import dates
 from actions.knowledge import KnowledgeError, load, stale_rules
+from scripts.check_sources import STATE_FILE, load_state
 from scripts.insights_report import write_report
 from scripts.insights_stats import compute
 from scripts.purge import engine_url
+from scripts.review import to_review
 from scripts.servers import ROOT
 
 
@@ -68,6 +71,7 @@ def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=("default", "prod"), default="default")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="folder for insights.html and the plots")
+    parser.add_argument("--sources-state", type=Path, default=STATE_FILE, help="the state of the last make check-sources")
     args = parser.parse_args(argv)
     url = engine_url(args.profile)
     try:
@@ -85,8 +89,9 @@ def main(argv: List[str] = None) -> int:
               % (args.profile, describe(url), reason(error)), file=sys.stderr)
         return 1
     figures = compute(conversations)
-    today = dt.date.today()
-    path = write_report(figures, kb, stale_rules(kb, today), args.out, describe(url), today)
+    today = dates.today()
+    review = to_review(kb, today, load_state(args.sources_state))
+    path = write_report(figures, kb, stale_rules(kb, today), args.out, describe(url), today, review)
     if unreadable:
         print("insights: skipped %d event(s) that are not valid JSON" % unreadable, file=sys.stderr)
     print("insights: %d conversation(s), %d message(s), %d not understood, %d out of scope; wrote %s"

@@ -3,6 +3,7 @@ with its PNG plots next to it. Self-contained: no scripts, fonts or styles from 
 Every text from a conversation is redacted by insights_stats and HTML-escaped here."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from pathlib import Path
@@ -18,6 +19,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from actions.answers import date_text  # noqa: E402
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
 from scripts.insights_stats import Figures  # noqa: E402
+from scripts.review import Review, reason_lines  # noqa: E402
 
 PLOTS = ("insights_per_day.png", "insights_rates.png", "insights_themes.png", "insights_feedback.png")
 KIND_LABELS = {"fallback": "niet begrepen", "out_of_scope": "buiten het onderwerp", "handoff": "vroeg om een medewerker"}
@@ -133,7 +135,7 @@ def _image(name: str, alt: str) -> str:
     return "<img src=\"%s\" alt=\"%s\">" % (esc(name), esc(alt))
 
 
-def summary_rows(figures: Figures, stale: Sequence[RuleEntry]) -> List[tuple]:
+def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[Review] = ()) -> List[tuple]:
     """The short table of figures at the top of the report."""
     return [
         ("Gesprekken", figures.conversations),
@@ -145,11 +147,29 @@ def summary_rows(figures: Figures, stale: Sequence[RuleEntry]) -> List[tuple]:
          "%d / %d" % (figures.handoffs["request"], figures.handoffs["fallback"])),
         ("Feedback nuttig / niet nuttig", "%d / %d" % (figures.feedback_total("up"), figures.feedback_total("down"))),
         ("Kennisbank: lang niet gecontroleerd", len(stale)),
+        ("Kennisbank: eerst nakijken (datum voorbij of bron veranderd)", sum(1 for r in review if r.dates or r.sources)),
     ]
 
 
+def review_section(kb: KnowledgeBase, review: Sequence[Review]) -> List[str]:
+    """The entries to review first: a date that passed without a later check, or a source page that
+    changed, moved or disappeared after the entry's check (scripts/review.py)."""
+    urgent = [r for r in review if r.dates or r.sources]
+    parts = ["<h2>Eerst nakijken</h2><p>Regels met een datum die voorbij is zonder latere controle, of met een"
+             " bronpagina die veranderde na de laatste controle (<code>make check-sources</code>). De assistent"
+             " zegt er zelf al bij dat de regels veranderd kunnen zijn.</p>"]
+    if not urgent:
+        parts.append("<p>Niets om na te kijken.</p>")
+        return parts
+    rows = [(r.entry.id, r.entry.title, r.entry.file, r.entry.checked.isoformat(),
+             "; ".join(reason_lines(dataclasses.replace(r, stale_days=None), lambda d: date_text(kb, d))))
+            for r in urgent]
+    parts.append(_table(("Code", "Titel", "Bestand", "Nagekeken", "Waarom"), rows))
+    return parts
+
+
 def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], today: dt.date,
-           plots: Dict[str, str], source: str) -> str:
+           plots: Dict[str, str], source: str, review: Sequence[Review] = ()) -> str:
     parts = ["<!DOCTYPE html>", "<html lang=\"nl\"><head><meta charset=\"utf-8\">",
              "<title>Regelhulp: inzichten</title><style>%s</style></head><body>" % STYLE,
              "<h1>Regelhulp: inzichten</h1>"]
@@ -159,7 +179,8 @@ def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], toda
         period = "geen gesprekken opgeslagen"
     parts.append("<p>Periode: %s. Gesprekken: %d. Bron: %s. Gemaakt op %s.</p>"
                  % (esc(period), figures.conversations, esc(source), esc(date_text(kb, today))))
-    parts.append(_table(("Wat", "Aantal"), summary_rows(figures, stale), numeric=(1,)))
+    parts.append(_table(("Wat", "Aantal"), summary_rows(figures, stale, review), numeric=(1,)))
+    parts += review_section(kb, review)
 
     parts.append("<h2>Per dag</h2>")
     if "per_day" in plots:
@@ -202,7 +223,7 @@ def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], toda
 
 
 def write_report(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], out_dir: Path,
-                 source: str, today: Optional[dt.date] = None) -> Path:
+                 source: str, today: Optional[dt.date] = None, review: Sequence[Review] = ()) -> Path:
     """Writes insights.html and the plots that have data into OUT_DIR; returns the HTML's path."""
     today = today or dt.date.today()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -222,5 +243,5 @@ def write_report(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry]
         plot_feedback(figures, kb, out_dir / PLOTS[3])
         plots["feedback"] = PLOTS[3]
     path = out_dir / "insights.html"
-    path.write_text(render(figures, kb, stale, today, plots, source), encoding="utf-8")
+    path.write_text(render(figures, kb, stale, today, plots, source, review), encoding="utf-8")
     return path

@@ -7,6 +7,10 @@ Markdown subset the widget also shows (https links and **bold**). The page has n
 style or event handler (search and filters are in web/kennisbank.js, the look in
 web/kennisbank.css), so it works under CONTENT_SECURITY_POLICY; without JavaScript every entry
 is shown and the filter controls stay hidden.
+
+Per entry it shows the dates (checked; per source the version read, `as_of`, and its state in the
+last `make check-sources`; `from`, `until` and the planned change's `pending_from`) and marks the
+entries that need a review (scripts/review.py): the filter "needs review" shows only those.
 """
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ import re
 from html import escape
 from typing import List, Optional
 
+from actions import dates
 from actions.answers import date_text
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, stale_rules
+from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, Source
+from scripts.review import SOURCE_KIND_TEXT, Review, reason_lines, review
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -43,11 +49,25 @@ TEXT = {
     "no_results": "Geen regels gevonden. Probeer een ander woord of zet een filter terug.",
     "id": "Id",
     "state": "Stand",
-    "checked": "Gecontroleerd",
+    "checked": "Nagekeken",
+    "valid_from": "Geldt vanaf",
+    "valid_until": "Geldt tot en met",
+    "expired": "Gold tot en met %s",
+    "facets": "Concrete vragen",
+    "as_of": "stand %s",
+    "source_ok": "bij de laatste controle (%s) bereikbaar, HTTP %s",
+    "source_change": "%s bij de controle van %s",
+    "source_moved_to": "nu: %s",
+    "source_unknown": "nog niet gecontroleerd met make check-sources",
+    "review": "Nakijken",
+    "review_only": "Alleen regels om na te kijken",
+    "review_summary": "%d van de %d regels moeten worden nagekeken.",
     "organisations": "Organisaties",
     "sources": "Bronnen",
     "answer_all": "Voor iedereen",
     "pending": "Gepland, nog geen wet",
+    "pending_was_planned": "Wat eerder gepland was",
+    "pending_from": "Zou ingaan op %s",
     "pending_for": "Gaat over",
     "stale": "Controle nodig: langer dan %d dagen geleden gecontroleerd",
     "stale_summary": "%d van de %d regels zijn langer dan %d dagen niet gecontroleerd.",
@@ -73,7 +93,7 @@ def _link(url: str, label: str) -> str:
     return '<a href="%s" rel="noopener noreferrer">%s</a>' % (escape(url, quote=True), escape(label))
 
 
-def _answers(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
+def _answers(kb: KnowledgeBase, entry: RuleEntry, today: dt.date) -> List[str]:
     parts = []
     if entry.answer:
         parts.append(
@@ -93,39 +113,99 @@ def _answers(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
             groups = ' data-status="%s"' % escape(" ".join(entry.pending_for))
             labels = ", ".join(kb.status_group(g).label for g in entry.pending_for)
             concerns = "<p>%s: %s</p>" % (escape(TEXT["pending_for"]), escape(labels))
+        label = TEXT["pending_was_planned"] if dates.pending_started(entry, today) or dates.expired(entry, today) else TEXT["pending"]
+        if entry.pending_from:
+            concerns += "<p>%s</p>" % _time(entry.pending_from, TEXT["pending_from"], date_text(kb, entry.pending_from))
         parts.append(
             '<div class="kb-pending"%s><h4>%s</h4><p>%s</p>%s</div>'
-            % (groups, escape(TEXT["pending"]), markdown_text(entry.pending), concerns)
+            % (groups, escape(label), markdown_text(entry.pending), concerns)
         )
     return parts
 
 
-def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, max_age_days: int) -> str:
+def _time(day: dt.date, template: str, words: str) -> str:
+    """TEMPLATE ("Zou ingaan op %s") with a <time> element for DAY."""
+    return escape(template).replace("%s", '<time datetime="%s">%s</time>' % (day.isoformat(), escape(words)))
+
+
+def _source_state(kb: KnowledgeBase, url: str, state: dict) -> str:
+    """The source page in the last `make check-sources`: reachable, or what happened to it."""
+    runs = state.get("sources") or {}
+    record = runs.get(url)
+    if not record:
+        return TEXT["source_unknown"]
+    fetched = str(record.get("fetched") or state.get("run") or "")[:10]
+    when = _day_words(kb, fetched)
+    change = record.get("change") or {}
+    if change.get("kind"):
+        text = TEXT["source_change"] % (SOURCE_KIND_TEXT.get(change["kind"], change["kind"]), _day_words(kb, str(change.get("on"))))
+        if change["kind"] == "moved" and record.get("final_url"):
+            text += "; " + TEXT["source_moved_to"] % record["final_url"]
+        if record.get("status") and record["status"] >= 400:
+            text += "; HTTP %s" % record["status"]
+        return text
+    if record.get("error") or (record.get("status") or 999) >= 400:
+        return "%s (%s)" % (when, record.get("error") or "HTTP %s" % record.get("status"))
+    return TEXT["source_ok"] % (when, record.get("status"))
+
+
+def _day_words(kb: KnowledgeBase, iso: str) -> str:
+    try:
+        return date_text(kb, dt.date.fromisoformat(iso[:10]))
+    except ValueError:
+        return iso
+
+
+def _source(kb: KnowledgeBase, source: Source, state: dict) -> str:
+    months = kb.phrases_in()["months"]
+    version = dates.as_of_text(months, source)  # type: ignore[arg-type]
+    parts = [escape(kb.organisations[source.organisation].abbreviation)]
+    if version and source.as_of:
+        parts.append(_time(source.as_of, TEXT["as_of"], version))
+    parts.append('<span class="kb-source-state">%s</span>' % escape(_source_state(kb, source.url, state)))
+    return "<li>%s (%s)</li>" % (_link(source.url, source.url), ", ".join(parts))
+
+
+def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, max_age_days: int,
+           item: Optional[Review] = None, today: Optional[dt.date] = None, state: Optional[dict] = None) -> str:
     rid = escape(entry.id, quote=True)
+    today = today or dates.today()
+    state = state or {}
     checked = '<time datetime="%s">%s</time>' % (entry.checked.isoformat(), escape(date_text(kb, entry.checked)))
     if stale:
         checked += ' <strong class="kb-stale">%s</strong>' % escape(TEXT["stale"] % max_age_days)
+    needs_review = bool(item and item.needed)
     organisations = "".join(
         "<li>%s (%s)</li>" % (_link(org.website, org.abbreviation), escape(org.name))
         for org in (kb.organisations[o] for o in entry.organisations)
     )
-    sources = "".join(
-        "<li>%s (%s)</li>" % (_link(s.url, s.url), escape(kb.organisations[s.organisation].abbreviation))
-        for s in entry.sources
-    )
+    sources = "".join(_source(kb, s, state) for s in entry.sources)
     meta = [
         (TEXT["id"], '<a href="#%s">%s</a>' % (rid, rid)),
         (TEXT["theme"], escape(theme_label)),
-        (TEXT["state"], '<span class="kb-state kb-state-%s">%s</span>' % (escape(entry.state), escape(STATE_LABELS[entry.state]))),
+        (TEXT["state"], '<span class="kb-state kb-state-%s">%s</span>' % (
+            ("expired", escape(TEXT["expired"] % date_text(kb, entry.valid_until))) if dates.expired(entry, today)  # type: ignore[arg-type]
+            else (escape(entry.state), escape(STATE_LABELS[entry.state])))),
         (TEXT["checked"], checked),
         (TEXT["organisations"], '<ul class="kb-list">%s</ul>' % organisations),
     ]
+    if entry.valid_from:
+        meta.append((TEXT["valid_from"], _time(entry.valid_from, "%s", date_text(kb, entry.valid_from))))
+    if entry.valid_until:
+        meta.append((TEXT["valid_until"], _time(entry.valid_until, "%s", date_text(kb, entry.valid_until))))
+    if entry.facets:
+        meta.append((TEXT["facets"], str(len(entry.facets))))
+    if needs_review:
+        reasons = "".join("<li>%s</li>" % escape(line) for line in reason_lines(item, lambda d: date_text(kb, d)))  # type: ignore[arg-type]
+        meta.append((TEXT["review"], '<ul class="kb-list kb-review">%s</ul>' % reasons))
     return "\n".join(
         [
-            '<article class="kb-entry%s" id="%s" data-theme="%s">' % (" kb-entry-stale" if stale else "", rid, escape(entry.theme, quote=True)),
+            '<article class="kb-entry%s%s" id="%s" data-theme="%s"%s>' % (
+                " kb-entry-stale" if stale else "", " kb-entry-review" if needs_review else "", rid,
+                escape(entry.theme, quote=True), ' data-review="1"' if needs_review else ""),
             "<h3>%s</h3>" % escape(entry.title),
             '<dl class="kb-meta">%s</dl>' % "".join("<dt>%s</dt><dd>%s</dd>" % (escape(k), v) for k, v in meta),
-            *_answers(kb, entry),
+            *_answers(kb, entry, today),
             '<h4>%s</h4><ul class="kb-list kb-sources">%s</ul>' % (escape(TEXT["sources"]), sources),
             "</article>",
         ]
@@ -138,10 +218,13 @@ def _options(first: str, items) -> str:  # type: ignore[no-untyped-def]
     return "".join(options)
 
 
-def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days: int = MAX_CHECKED_AGE_DAYS) -> str:
-    """The whole page, every rule entry grouped by theme (in the order of themes.yml)."""
-    today = today or dt.date.today()
-    stale = {r.id for r in stale_rules(kb, today, max_age_days)}
+def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days: int = MAX_CHECKED_AGE_DAYS,
+                sources_state: Optional[dict] = None) -> str:
+    """The whole page, every rule entry grouped by theme (in the order of themes.yml).
+    SOURCES_STATE: the state of the last `make check-sources` (check_sources.load_state())."""
+    today = today or dates.today()
+    reviews = {r.id: review(r, today, sources_state, max_age_days) for r in kb.rules}
+    stale = {rid for rid, item in reviews.items() if item.stale_days}
     sections = []
     for theme in kb.themes:
         entries = [r for r in kb.rules if r.theme == theme.id]
@@ -150,11 +233,15 @@ def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days
         sections.append(
             '<section class="kb-theme" data-theme="%s" aria-labelledby="thema-%s">\n<h2 id="thema-%s">%s</h2>\n%s\n</section>'
             % (escape(theme.id, quote=True), escape(theme.id, quote=True), escape(theme.id, quote=True), escape(theme.label),
-               "\n".join(_entry(kb, r, theme.label, r.id in stale, max_age_days) for r in entries))
+               "\n".join(_entry(kb, r, theme.label, r.id in stale, max_age_days, reviews[r.id], today, sources_state)
+                         for r in entries))
         )
     summary = ""
     if stale:
         summary = '<p class="kb-stale-summary">%s</p>' % escape(TEXT["stale_summary"] % (len(stale), len(kb.rules), max_age_days))
+    to_review = sum(1 for item in reviews.values() if item.needed)
+    if to_review:
+        summary += '\n<p class="kb-stale-summary kb-review-summary">%s</p>' % escape(TEXT["review_summary"] % (to_review, len(kb.rules)))
     made = TEXT["made"] % (len(kb.rules), date_text(kb, today), kb.fingerprint)
     return """<!doctype html>
 <html lang="nl">
@@ -177,6 +264,7 @@ def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days
 <div class="kb-field"><label for="kb-search">{search}</label><input type="search" id="kb-search" autocomplete="off"></div>
 <div class="kb-field"><label for="kb-theme">{theme}</label><select id="kb-theme">{themes}</select></div>
 <div class="kb-field"><label for="kb-status">{status}</label><select id="kb-status">{groups}</select></div>
+<div class="kb-field kb-check"><label><input type="checkbox" id="kb-review"> {review_only}</label></div>
 <p class="kb-count" id="kb-count" role="status" aria-live="polite"></p>
 </div>
 <main id="kb-results">
@@ -198,5 +286,6 @@ def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days
         status=escape(TEXT["status"]),
         groups=_options(TEXT["all_status"], ((g.id, g.label) for g in kb.status_groups)),
         no_results=escape(TEXT["no_results"]),
+        review_only=escape(TEXT["review_only"]),
         sections="\n".join(sections),
     )

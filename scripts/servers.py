@@ -68,6 +68,7 @@ class RasaStack:
         tracker_db: Optional[Path] = None,
         name: str = "rasa",
         extra_env: Optional[Dict[str, str]] = None,
+        extra_cors_origins: Optional[List[str]] = None,
     ):
         self.model = Path(model)
         self.host = host
@@ -76,6 +77,7 @@ class RasaStack:
         self.tracker_db = Path(tracker_db or ROOT / ".rasa" / "tracker.db")
         self.name = name
         self.extra_env = extra_env or {}
+        self.extra_cors_origins = list(extra_cors_origins or [])
         self.processes: List[subprocess.Popen] = []
 
     @property
@@ -131,7 +133,7 @@ class RasaStack:
             "run", "--model", str(self.model), "--interface", self.host, "--port", str(port),
             "--credentials", "credentials.yml", "--endpoints", endpoints,
             # Browsers may call the HTTP endpoints only from these origins (space-separated).
-            "--cors", *os.environ.get("RASA_CORS", self.default_cors_origin).split(),
+            "--cors", *os.environ.get("RASA_CORS", self.default_cors_origin).split(), *self.extra_cors_origins,
         ]
         return args + api_args(self.env())
 

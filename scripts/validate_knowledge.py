@@ -12,7 +12,10 @@ answer length) or when the knowledge base and the Rasa data disagree:
   `language` = en), each with `metadata: {lang: ...}`.
 
 Warns (without failing) about every rule entry whose `checked` date is more than
-MAX_CHECKED_AGE_DAYS days old: its sources should be checked again.
+MAX_CHECKED_AGE_DAYS days old: its sources should be checked again; and about every entry with a
+date that has passed without a later check (actions/dates.py): its planned change was meant to start
+on `pending_from`, it held `until` a day that is over, or it holds only `from` a day still to come.
+Today is $REGELHULP_TODAY or the system date.
 """
 from __future__ import annotations
 
@@ -29,11 +32,14 @@ if __package__ in (None, ""):  # run as a file: make `actions` importable
     sys.path.insert(0, str(ROOT))
 
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
+from actions import dates  # noqa: E402
 ANSWER_ACTION = "action_answer_rule"
 MIN_EXAMPLES = 25
 MIN_EXAMPLES_EN = 15
 ENGLISH_NLU_DIR = Path("data") / "nlu" / "en"
 NOT_RULE_INTENTS = {"inform_status"}
+# Intents set by a component from rules, not learnt from examples (components/intent_resolver.py).
+DETECTED_INTENTS = {"other_language"}
 
 
 def yaml_files(folder: Path) -> List[Path]:
@@ -124,7 +130,7 @@ def problems(root: Path = ROOT) -> List[str]:
         found.append("intent '%s' has no knowledge-base entry and no label in phrases.yml intent_labels" % intent)
     for intent in sorted(answered - entry_intents - NOT_RULE_INTENTS):
         found.append("intent '%s' is answered by %s but has no knowledge-base entry" % (intent, ANSWER_ACTION))
-    for intent in sorted(in_domain):
+    for intent in sorted(in_domain - DETECTED_INTENTS):
         if dutch[intent] < MIN_EXAMPLES:
             found.append("intent '%s' has %d Dutch NLU examples; at least %d are needed" % (intent, dutch[intent], MIN_EXAMPLES))
         if english[intent] < MIN_EXAMPLES_EN:
@@ -145,6 +151,24 @@ def freshness_warnings(kb: KnowledgeBase, today: Optional[dt.date] = None) -> Li
     ]
 
 
+DATE_WARNINGS = {
+    "pending_from": "its planned change was meant to start on %s and the entry was last checked on %s: "
+                    "find out what happened, rewrite `pending` (or the answers) and set `checked`",
+    "until": "it holds until %s, which has passed (checked %s): write what applies now, or a new `until`",
+    "from": "it holds only from %s, which has not come yet (checked %s): the bot states it as current",
+}
+
+
+def date_warnings(kb: KnowledgeBase, today: Optional[dt.date] = None) -> List[str]:
+    """One line per date of an entry that passed (or has not come) without a later check."""
+    today = today or dates.today()
+    return [
+        "%s: entry '%s': %s" % (entry.file, entry.id, DATE_WARNINGS[reason.kind] % (reason.date.isoformat(), entry.checked.isoformat()))
+        for entry in kb.rules
+        for reason in dates.review_reasons(entry, today)
+    ]
+
+
 def main(root: Path = ROOT, today: Optional[dt.date] = None) -> int:
     found = problems(root)
     if found:
@@ -154,6 +178,12 @@ def main(root: Path = ROOT, today: Optional[dt.date] = None) -> int:
         return 1
     kb = load(root / "knowledge")
     print("Knowledge base OK: %d rules, %d organisations, %d themes." % (len(kb.rules), len(kb.organisations), len(kb.themes)))
+    today = today or dates.today()
+    passed = date_warnings(kb, today)
+    if passed:
+        print("Warning: %d date(s) in the knowledge base passed without a later check (today is %s):" % (len(passed), today.isoformat()))
+        for warning in passed:
+            print("- " + warning)
     warnings = freshness_warnings(kb, today)
     if warnings:
         print("Warning: %d rule(s) not checked for more than %d days:" % (len(warnings), MAX_CHECKED_AGE_DAYS))

@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a file: make `actions` and `scripts` imp
 
 from actions.knowledge import load  # noqa: E402
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page  # noqa: E402
+from scripts.check_sources import load_state  # noqa: E402
 
 WEB = ROOT / "web"
 FILES: Dict[str, Tuple[Path, str]] = {
@@ -40,8 +41,9 @@ def index_page(rasa_url: str) -> bytes:
 
 
 def kennisbank_page(knowledge: Optional[Path] = None) -> bytes:
-    """The kennisbank page for the knowledge base in KNOWLEDGE (default: $REGELHULP_KNOWLEDGE or knowledge/)."""
-    return render_page(load(Path(knowledge) if knowledge else None)).encode()
+    """The kennisbank page for the knowledge base in KNOWLEDGE (default: $REGELHULP_KNOWLEDGE or knowledge/),
+    with the source state of the last `make check-sources` (reports/sources_state.json) when there is one."""
+    return render_page(load(Path(knowledge) if knowledge else None), sources_state=load_state()).encode()
 
 
 def export_static(target: Path, rasa_url: str, knowledge: Optional[Path] = None) -> Path:

@@ -33,9 +33,19 @@ def knowledge_copy(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(trained_model, tmp_path_factory):
+def test_page_port() -> int:
+    """The port of the test pages that talk to the stack over socket.io with long polling (rasa-webchat),
+    which the stack allows as a CORS origin."""
+    from scripts.servers import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model, tmp_path_factory, test_page_port):
     """The real action server and Rasa server on free loopback ports, shared by the slow tests."""
     from scripts.servers import RasaStack
 
-    with RasaStack(trained_model, tracker_db=tmp_path_factory.mktemp("tracker") / "tracker.db", name="test") as running:
+    with RasaStack(trained_model, tracker_db=tmp_path_factory.mktemp("tracker") / "tracker.db", name="test",
+                   extra_cors_origins=["http://127.0.0.1:%d" % test_page_port]) as running:
         yield running

@@ -40,17 +40,19 @@ def test_answer_names_status_source_date_and_contacts(kb):
     text = answers.rule_answer(kb, kb.rule("volunteering"), "asylum_seeker").text
     assert "asielzoeker in de procedure" in text
     assert "Hier kun je terecht: [UWV](https://" in text or "Hier kun je terecht: [" in text
-    assert "laatst gecontroleerd op" in text
+    assert ", stand " in text and " · nagekeken " in text
 
 
-def test_unclear_and_pending_entries_say_so(kb):
+def test_unclear_and_pending_entries_say_so(kb, monkeypatch):
+    monkeypatch.setenv("REGELHULP_TODAY", "2026-06-11")  # before every pending_from
     unclear = next(e for e in kb.rules if e.state == "unclear")
     assert "niet eens" in answers.rule_answer(kb, unclear, "ukrainian").text
     pending = next(e for e in kb.rules if e.pending)
     assert "gepland maar nog geen wet" in answers.rule_answer(kb, pending, "asylum_seeker").text
 
 
-def test_pending_change_shown_only_to_the_groups_it_concerns(kb):
+def test_pending_change_shown_only_to_the_groups_it_concerns(kb, monkeypatch):
+    monkeypatch.setenv("REGELHULP_TODAY", "2026-06-11")  # before paid_work's pending_from
     entry = kb.rule("paid_work")
     assert entry.pending_for and "status_holder" not in entry.pending_for
     assert "gepland maar nog geen wet" in answers.rule_answer(kb, entry, "asylum_seeker").text

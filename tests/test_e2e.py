@@ -23,7 +23,7 @@ def test_employer_question_about_asylum_seeker_gets_twv_answer_with_source(stack
     assert re.search(r"tewerkstellingsvergunning|TWV", reply) and "UWV" in reply
     assert re.search(r"6 maanden|zes maanden", reply)
     assert re.search(r"\(https://[^)]*uwv\.nl[^)]*\)", reply)
-    assert "laatst gecontroleerd" in reply
+    assert ", stand " in reply and " · nagekeken " in reply
 
 
 def test_same_question_about_status_holder_needs_no_permit(stack):
@@ -86,7 +86,7 @@ def test_english_question_english_answer_and_switching_language_mid_conversation
     )
     assert "Asylum seeker (still in the procedure)" in english  # the status question, in English
     assert re.search(r"work permit|TWV", status) and "UWV" in status
-    assert "Source:" in status and "last checked on" in status and "Bron:" not in status
+    assert "Source:" in status and " · checked " in status and "Bron:" not in status
     assert "Nederlands" in switched
     assert "vrijwilligersverklaring" in dutch.lower() and "Bron:" in dutch  # status remembered, Dutch again
     assert "Fijn" in ok

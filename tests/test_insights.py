@@ -226,3 +226,44 @@ def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
     page = (tmp_path / "out" / "insights.html").read_text(encoding="utf-8")
     assert "postgresql://" in page and "/%s." % settings.pg_database in page
     assert cell(page, "Gesprekken") == "3" and "blorp mail me op [weggelaten]" in page
+
+
+# ---------------------------------------------------------------- entries to review first
+
+
+def test_report_lists_passed_dates_and_changed_sources_first(figures, tmp_path, kb):
+    from scripts.review import REASON_TEXT, to_review
+
+    url = kb.rule("volunteering").sources[0].url
+    state = {"sources": {url: {"status": 404, "change": {"kind": "gone", "on": "2027-03-01"}}}}
+    for today, expected in ((dt.date(2027, 3, 4), {"volunteering"}),
+                            (dt.date(2027, 3, 5), {"volunteering", "ukraine_protection", "ukraine_allowance"})):
+        review = to_review(kb, today, state)
+        page = write_report(figures, kb, [], tmp_path, "SQLite test.db", today=today, review=review).read_text(encoding="utf-8")
+        section = page.split("<h2>Eerst nakijken</h2>", 1)[1].split("<h2>", 1)[0]
+        listed = set(re.findall(r"<tr><td>([a-z_]+)</td>", section))
+        assert expected <= listed, (today, listed)
+        assert ("ukraine_protection" in listed) == (today > dt.date(2027, 3, 4))
+        assert page.index("<h2>Eerst nakijken</h2>") < page.index("<h2>Per dag</h2>")  # the first thing after the figures
+        assert cell(page, "Kennisbank: eerst nakijken (datum voorbij of bron veranderd)") == str(len(listed))
+    assert html.escape(REASON_TEXT["until"].format(date="4 maart 2027")) in section
+    assert html.escape(url) in section
+
+
+def test_report_says_when_there_is_nothing_to_review(figures, tmp_path, kb):
+    page = write_report(figures, kb, [], tmp_path, "SQLite test.db", review=[]).read_text(encoding="utf-8")
+    assert "<h2>Eerst nakijken</h2>" in page and "Niets om na te kijken." in page
+
+
+def test_command_uses_regelhulp_today_and_the_sources_state(tmp_path):
+    import sqlite3
+
+    sqlite3.connect(str(tmp_path / "empty.db")).close()  # a database without conversations
+    (tmp_path / "state.json").write_text("{}")
+    for today, listed in (("2027-03-04", False), ("2027-03-05", True)):
+        done = run_insights(tmp_path, "--sources-state", str(tmp_path / "state.json"),
+                            TRACKER_DB=str(tmp_path / "empty.db"), REGELHULP_TODAY=today)
+        assert done.returncode == 0, done.stderr
+        page = (tmp_path / "out" / "insights.html").read_text(encoding="utf-8")
+        section = page.split("<h2>Eerst nakijken</h2>", 1)[1].split("<h2>", 1)[0]
+        assert ("<td>ukraine_protection</td>" in section) == listed, today

@@ -112,7 +112,7 @@ def test_stale_entries_are_marked(kb, knowledge_copy):
     kb = load(knowledge_copy, today=today)
     html = render_page(kb, today=today)
     stale = article(html, "employer_checks")
-    assert 'class="kb-entry kb-entry-stale"' in stale and "Controle nodig" in stale
+    assert 'class="kb-entry kb-entry-stale' in stale and "Controle nodig" in stale
     assert "Controle nodig" not in article(html, "employer_support")  # 180 days is still fresh
     fresh = [r.id for r in kb.rules if (today - r.checked).days <= 180]
     assert "employer_support" in fresh and all("Controle nodig" not in article(html, rid) for rid in fresh)

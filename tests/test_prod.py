@@ -114,7 +114,8 @@ def test_socketio_websocket_through_nginx(prod):
             return message
 
     message = asyncio.run(talk())
-    assert message.get("rule_id") == "paid_work" and "statushouder" in message["text"].lower()
+    assert message["metadata"]["rule_id"] == "paid_work" and "statushouder" in message["text"].lower()
+    assert set(message) <= {"text", "quick_replies", "metadata"}  # Rasa's socket.io protocol
 
 
 def test_conversation_continues_on_the_other_replica(prod):

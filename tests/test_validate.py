@@ -103,7 +103,7 @@ def _back_date(project: Path, file: str, entry_id: str, day) -> None:  # type: i
 def test_stale_rules_are_those_checked_more_than_180_days_ago(project):
     today = _newest_checked(project)
     _back_date(project, "employer.yml", "employer_checks", today - dt.timedelta(days=181))
-    _back_date(project, "work.yml", "paid_work", today - dt.timedelta(days=400))
+    _back_date(project, "work.yml", "paid_work", today - dt.timedelta(days=300))  # not before its newest as_of
     _back_date(project, "employer.yml", "employer_support", today - dt.timedelta(days=180))
     kb = load(project / "knowledge", today=today)
     fresh = {r.id for r in kb.rules if (today - r.checked).days <= 180}
@@ -129,6 +129,38 @@ def test_validate_warns_about_stale_rules_and_still_passes(project, capsys):
 
 def test_validate_prints_no_warning_when_everything_is_fresh(project, capsys):
     kb = load(project / "knowledge")
-    today = min(r.checked for r in kb.rules) + dt.timedelta(days=180)
+    today = max(r.checked for r in kb.rules)  # fresh, and before every date still to come
+    assert today < min(d for r in kb.rules for d in (r.pending_from, r.valid_until) if d and d > max(x.checked for x in kb.rules))
     assert main(project, today=today) == 0
     assert "Warning" not in capsys.readouterr().out
+
+
+def _set(project: Path, file: str, entry_id: str, **values) -> None:  # type: ignore[no-untyped-def]
+    path = project / "knowledge" / "rules" / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(e for e in data["entries"] if e["id"] == entry_id).update(values)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_validate_warns_about_passed_dates_on_both_sides_of_each_date(project, capsys):
+    """pending_from 2026-06-12 with a check before it; until 2027-03-04."""
+    _set(project, "work.yml", "paid_work", checked=dt.date(2026, 5, 1))
+    for today, expected in ((dt.date(2026, 6, 11), set()),
+                            (dt.date(2026, 6, 12), {"paid_work"}),
+                            (dt.date(2027, 3, 4), {"paid_work"}),
+                            (dt.date(2027, 3, 5), {"paid_work", "ukraine_protection", "ukraine_notification"})):
+        assert main(project, today=today) == 0
+        out = capsys.readouterr().out
+        warned = {line.split("entry '")[1].split("'")[0] for line in out.splitlines()
+                  if line.startswith("- ") and ("meant to start" in line or "which has passed" in line)}
+        assert expected <= warned, (today, warned)
+        assert "paid_work" in warned or today < dt.date(2026, 6, 12)
+        assert ("ukraine_protection" in warned) == (today > dt.date(2027, 3, 4)), today
+    line = next(l for l in out.splitlines() if "'paid_work'" in l and "meant to start" in l)
+    assert "rules/work.yml" in line and "2026-06-12" in line and "2026-05-01" in line
+
+
+def test_an_entry_checked_after_pending_from_is_not_warned_about(project, capsys):
+    assert load(project / "knowledge").rules  # the real entries: checked 7 December 2026
+    assert main(project, today=dt.date(2026, 12, 8)) == 0
+    assert "meant to start" not in capsys.readouterr().out

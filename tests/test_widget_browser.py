@@ -94,7 +94,7 @@ def test_keyboard_question_answer_with_source_link_and_escape(page, site):
     open_with_keyboard(page, site)
     answer = ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
     link = answer.locator("a[href*='uwv.nl']").first
-    assert link.get_attribute("rel") == "noopener noreferrer" and "laatst gecontroleerd" in answer.text_content()
+    assert link.get_attribute("rel") == "noopener noreferrer" and " · nagekeken " in answer.text_content()
     assert page.locator(".rh-log").get_attribute("role") == "log"
     assert page.locator(".rh-log").get_attribute("aria-live") == "polite"
     page.keyboard.press("Escape")
@@ -111,6 +111,7 @@ def test_messages_carry_their_language_and_the_interface_follows_the_conversatio
     assert page.locator(".rh-root").get_attribute("lang") == "en"
     assert page.locator("#rh-input").get_attribute("placeholder") == "Type your question"
     assert page.locator(".rh-human").text_content() == "Talk to a staff member"
+    assert page.locator(".rh-privacy-toggle").text_content() == "more"  # the one-line privacy notice, in English
     assert page.get_by_role("button", name="Helpful answer", exact=True).count() >= 1
     events = tracker_events(stack, session_id(page))
     assert [e["metadata"].get("lang") for e in events if e.get("event") == "user"][-1] == "nl"  # sent before the switch
@@ -186,6 +187,68 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, site):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     box = page.locator("#rh-panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    context.close()
+
+
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
+ANSWER_OFFSET = """(() => {
+  const log = document.querySelector('.rh-log'), bots = document.querySelectorAll('.rh-bot');
+  const answer = bots[bots.length - 1];
+  return {offset: answer.getBoundingClientRect().top - log.getBoundingClientRect().top,
+          padding: parseFloat(getComputedStyle(log).paddingTop), answerHeight: answer.offsetHeight,
+          scrollTop: log.scrollTop, maxScroll: log.scrollHeight - log.clientHeight, viewHeight: log.clientHeight};
+})()"""
+
+
+def test_phone_a_long_answer_is_shown_from_its_start_and_the_privacy_notice_shrinks(browser, site):
+    """At 360 x 740: a new answer's first line is at the top of the conversation (not the sources
+    and feedback buttons at its end), the focus stays in the input, the privacy notice becomes one
+    line with "meer", and the icons are SVG with accessible names (no emoji font needed)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site)
+    page.click(".rh-launcher")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'rh-input'")
+    assert page.locator(".rh-privacy-toggle").is_hidden()  # in full before the first message
+    full = page.locator(".rh-privacy").bounding_box()["height"]
+
+    ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
+    ask(page, "en mag hij ook vrijwilligerswerk doen?", "vrijwilligers")
+    page.wait_for_timeout(300)  # anything that might still scroll (fonts, layout)
+    where = page.evaluate(ANSWER_OFFSET)
+    assert where["answerHeight"] > where["viewHeight"], where  # a long answer: it does not fit
+    assert abs(where["offset"] - where["padding"]) <= 2, where  # its first line at the top of the view
+    assert where["scrollTop"] < where["maxScroll"] - 50, where  # not scrolled to the bottom
+    assert page.evaluate("document.activeElement.id") == "rh-input"  # focus unchanged
+    assert page.locator(".rh-log").get_attribute("aria-live") == "polite"  # still announced
+
+    privacy = page.locator(".rh-privacy")
+    toggle = page.get_by_role("button", name="meer", exact=True)
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.rh-privacy-text')).lineHeight)")
+    assert page.locator(".rh-privacy-text").bounding_box()["height"] <= line * 1.2  # one line
+    assert privacy.bounding_box()["height"] < full / 1.5 and toggle.get_attribute("aria-expanded") == "false"
+    assert "BSN" in page.locator(".rh-privacy-text").text_content()  # the full text is still there for screen readers
+
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    page.screenshot(path=str(reports / "widget-360x740.png"))
+
+    page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+    panel = page.locator("#rh-panel")
+    assert not EMOJI.search(panel.inner_text()), panel.inner_text()
+    for name in ("Nuttig antwoord", "Niet nuttig antwoord", "Sluit de chat"):
+        button = page.get_by_role("button", name=name, exact=True).last
+        assert button.is_visible() and button.locator("svg[aria-hidden='true']").count() == 1
+    page.evaluate("document.querySelector('.rh-log').scrollTop = 1e6")  # the answer's end: sources, feedback
+    page.screenshot(path=str(reports / "widget-360x740-end.png"))
+    toggle.click()
+    assert page.get_by_role("button", name="minder", exact=True).get_attribute("aria-expanded") == "true"
+    assert page.locator(".rh-privacy-text").bounding_box()["height"] > line * 1.5
+    page.screenshot(path=str(reports / "widget-360x740-privacy.png"))
     context.close()
 
 
@@ -285,3 +348,23 @@ def test_kennisbank_accessibility_scan(browser, web_only):
     context.close()
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+
+def test_kennisbank_needs_review_filter(page, monkeypatch, kb):
+    """After 4 March 2027 the entries of temporary protection need a review; the filter shows only those."""
+    monkeypatch.setenv("REGELHULP_TODAY", "2027-03-05")  # the page is rendered when the server starts
+    server = serve("http://127.0.0.1:%d" % free_port())
+    try:
+        page.goto("http://127.0.0.1:%d/kennisbank" % server.server_address[1])
+        page.wait_for_selector("#kb-filters:not([hidden])")
+        marked = set(page.evaluate("[...document.querySelectorAll('.kb-entry[data-review]')].map(a => a.id)"))
+        assert {"ukraine_protection", "ukraine_notification"} <= marked and len(marked) < len(kb.rules)
+        page.check("#kb-review")
+        assert visible_entries(page) == marked
+        page.select_option("#kb-theme", "work")
+        assert visible_entries(page) == {r.id for r in kb.rules if r.theme == "work"} & marked
+        page.select_option("#kb-theme", "")
+        page.uncheck("#kb-review")
+        assert visible_entries(page) == {r.id for r in kb.rules}
+    finally:
+        server.shutdown()

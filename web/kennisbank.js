@@ -6,6 +6,7 @@
  * Search: every word must occur (case and accents ignored) in the visible text of an entry.
  * Theme: only the entries of that theme. Status group: in every entry, only the shared answer and
  * the answer (and planned change) for that group; entries with one shared answer stay visible.
+ * Needs review: only the entries marked data-review (a passed date, a changed source, an old check).
  */
 (function () {
   "use strict";
@@ -38,6 +39,7 @@
     var search = document.getElementById("kb-search");
     var theme = document.getElementById("kb-theme");
     var status = document.getElementById("kb-status");
+    var review = document.getElementById("kb-review");
     var count = document.getElementById("kb-count");
     var empty = document.getElementById("kb-empty");
     if (!controls || !search || !theme || !status) return;
@@ -53,6 +55,7 @@
         });
         var text = fold(visibleText(entry));
         var match = (theme.value === "" || entry.getAttribute("data-theme") === theme.value) &&
+          (!review || !review.checked || entry.hasAttribute("data-review")) &&
           words.every(function (word) { return text.indexOf(word) >= 0; });
         entry.hidden = !match;
         if (match) shown += 1;
@@ -67,6 +70,7 @@
     search.addEventListener("input", apply);
     theme.addEventListener("change", apply);
     status.addEventListener("change", apply);
+    if (review) review.addEventListener("change", apply);
     controls.hidden = false;
     apply();
   }

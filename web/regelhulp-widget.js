@@ -10,15 +10,20 @@
  * widget's own origin).
  *
  * Language: the interface starts in data-lang (nl or en) and follows the conversation: each bot
- * message carries its language (`lang`), which becomes the `lang` attribute of that message (and of
- * the user's message it answers) and, when it changes, the language of the widget's own texts. The
- * widget sends the conversation's language with each message (metadata.lang), for the server's
- * texts about messages that have no language of their own.
+ * message carries its language (`metadata.lang`), which becomes the `lang` attribute of that
+ * message (and of the user's message it answers) and, when it changes, the language of the widget's
+ * own texts. The widget sends the conversation's language with each message (metadata.lang), for
+ * the server's texts about messages that have no language of their own.
  *
  * Talks to Rasa's socket.io channel (session persistence on; the session id is random and kept in
- * sessionStorage, so a reload continues the conversation). Messages are rendered with DOM APIs
- * only (a small safe Markdown subset: **bold**, [text](https://link), "- " lists, line breaks);
- * message text is never inserted as HTML.
+ * sessionStorage, so a reload continues the conversation). Each `bot_uttered` event carries `text`,
+ * `quick_replies` and, under `metadata`, the answer's `lang`, `rule_id` and `checked` date.
+ *
+ * Messages are rendered with DOM APIs only (a small safe Markdown subset: **bold**,
+ * [text](https://link), "- " lists, line breaks); message text is never inserted as HTML.
+ *
+ * On a phone: a new answer is scrolled so that its first line is at the top of the conversation;
+ * the privacy notice is one line with "meer" after the first message; icons are inline SVG.
  */
 (function () {
   "use strict";
@@ -59,8 +64,10 @@
     months: ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
       "oktober", "november", "december"],
     conversation: "Gesprek",
-    up: "👍 Nuttig",
-    down: "👎 Niet nuttig",
+    up: "Nuttig",
+    down: "Niet nuttig",
+    more: "meer",
+    less: "minder",
   };
   TEXTS.en = {
     open: "Ask " + cfg.title + " a question",
@@ -84,8 +91,10 @@
     months: ["January", "February", "March", "April", "May", "June", "July", "August", "September",
       "October", "November", "December"],
     conversation: "Conversation",
-    up: "👍 Helpful",
-    down: "👎 Not helpful",
+    up: "Helpful",
+    down: "Not helpful",
+    more: "more",
+    less: "less",
   };
 
   var STORE_SESSION = "regelhulp.session";
@@ -105,6 +114,27 @@
     });
     (children || []).forEach(function (child) { node.appendChild(child); });
     return node;
+  }
+
+  // Icons are inline SVG (no emoji or icon font, which may be missing on the reader's system); they
+  // are decorative: the button that holds one has a text or an aria-label. Paths after Feather (MIT).
+  var ICONS = {
+    up: "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
+    down: "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17",
+    close: "M18 6 6 18M6 6l12 12",
+  };
+
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "rh-icon");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
   }
 
   function newSessionId() {
@@ -175,8 +205,13 @@
   var form = el("form", { class: "rh-form" }, [inputLabel, input, sendButton]);
   input.setAttribute("placeholder", TEXT.input);
   var restartButton = el("button", { type: "button", class: "rh-restart", text: TEXT.restart, onclick: restart });
-  var closeButton = el("button", { type: "button", class: "rh-close", "aria-label": TEXT.close, text: "×", onclick: closePanel });
-  var privacy = el("p", { class: "rh-privacy", text: TEXT.privacy });
+  var closeButton = el("button", { type: "button", class: "rh-close", "aria-label": TEXT.close, onclick: closePanel }, [icon("close")]);
+  // The privacy notice is shown in full until the first message, then as one line with "meer".
+  var privacyText = el("span", { class: "rh-privacy-text", id: "rh-privacy-text", text: TEXT.privacy });
+  var privacyToggle = el("button", { type: "button", class: "rh-privacy-toggle", "aria-controls": "rh-privacy-text",
+    "aria-expanded": "true", hidden: "", text: TEXT.less, onclick: function () { collapsePrivacy(!privacy.classList.contains("rh-collapsed")); } });
+  var privacy = el("p", { class: "rh-privacy" }, [privacyText, privacyToggle]);
+  var privacyCollapsedOnce = false;  // collapsed by the first message; after that only by the reader
   var humanButton = el("button", { type: "button", class: "rh-human", text: TEXT.human, onclick: function () { send("/request_human", TEXT.human); } });
   var panel = el("section", { id: "rh-panel", class: "rh-panel", role: "dialog", "aria-label": cfg.title, hidden: "" }, [
     el("header", { class: "rh-header" }, [
@@ -215,13 +250,38 @@
     sendButton.textContent = TEXT.send;
     restartButton.textContent = TEXT.restart;
     closeButton.setAttribute("aria-label", TEXT.close);
-    privacy.textContent = TEXT.privacy;
+    privacyText.textContent = TEXT.privacy;
+    privacyToggle.textContent = privacy.classList.contains("rh-collapsed") ? TEXT.more : TEXT.less;
     humanButton.textContent = TEXT.human;
     if (!errorBox.hasAttribute("hidden")) showError(true);
   }
 
   // ---------------------------------------------------------------- rendering
   var lastUserItem = null;  // the user's message that the next bot message answers
+  var answerStart = null;  // the first bot message after the user's last message
+
+  function collapsePrivacy(on) {
+    privacy.classList.toggle("rh-collapsed", on);
+    privacyToggle.removeAttribute("hidden");
+    privacyToggle.setAttribute("aria-expanded", on ? "false" : "true");
+    privacyToggle.textContent = on ? TEXT.more : TEXT.less;
+  }
+
+  function resetPrivacy() {
+    privacy.classList.remove("rh-collapsed");
+    privacyToggle.setAttribute("hidden", "");
+    privacyCollapsedOnce = false;
+  }
+
+  // A new answer is scrolled so that its first line is at the top of the conversation, so a long
+  // answer is read from its start (screen readers still hear it from the live region, and the
+  // focus stays where it is); the user's own message scrolls the conversation to the bottom.
+  function scrollToAnswer() {
+    if (panel.hasAttribute("hidden")) return;
+    if (!answerStart) { log.scrollTop = log.scrollHeight; return; }
+    var padding = parseFloat(window.getComputedStyle(log).paddingTop) || 0;
+    log.scrollTop += answerStart.getBoundingClientRect().top - log.getBoundingClientRect().top - padding;
+  }
 
   function addMessage(message, save) {
     var who = message.from === "user" ? "user" : "bot";
@@ -245,7 +305,10 @@
     if (who === "bot" && message.rule_id) item.appendChild(feedbackControls(message));
     if (who === "bot" && message.rule_id && cfg.staff) item.appendChild(staffLink(message));
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    if (who === "user") answerStart = null;
+    else if (!answerStart) answerStart = item;
+    scrollToAnswer();
+    if (!privacyCollapsedOnce) { privacyCollapsedOnce = true; collapsePrivacy(true); }
     if (save !== false) { history.push(message); saveHistory(); }
   }
 
@@ -254,7 +317,7 @@
     if (message.feedback) { box.appendChild(el("span", { text: TEXT.thanks })); return box; }
     [["up", TEXT.up, TEXT.helpful], ["down", TEXT.down, TEXT.notHelpful]].forEach(function (f) {
       box.appendChild(el("button", {
-        type: "button", class: "rh-fb-" + f[0], "aria-label": f[2], text: f[1],
+        type: "button", class: "rh-fb-" + f[0], "aria-label": f[2],
         onclick: function () {
           var payload = "/feedback" + JSON.stringify({ feedback_value: f[0], feedback_rule: message.rule_id });
           emit(payload);
@@ -263,7 +326,7 @@
           box.textContent = "";
           box.appendChild(el("span", { text: TEXT.thanks }));
         },
-      }));
+      }, [icon(f[0]), el("span", { text: f[1] })]));
     });
     return box;
   }
@@ -341,17 +404,20 @@
     });
     socket.on("connect_error", function () { pending = []; showError(true); });
     socket.on("disconnect", function (reason) { ready = false; if (reason !== "io client disconnect") showError(true); });
+    // Rasa's socket.io protocol: text, quick_replies, and everything else under metadata
     socket.on("bot_uttered", function (data) {
+      data = data || {};
+      var meta = data.metadata || {};
       showTyping(false);
-      var said = TEXTS[data.lang] ? data.lang : undefined;
+      var said = TEXTS[meta.lang] ? meta.lang : undefined;
       if (said) setLanguage(said);
       addMessage({
         from: "bot",
         lang: said,
         text: data.text,
         buttons: data.quick_replies || data.buttons,
-        rule_id: data.rule_id || (data.metadata && data.metadata.rule_id),
-        checked: data.checked || (data.metadata && data.metadata.checked),
+        rule_id: meta.rule_id,
+        checked: meta.checked,
       });
     });
   }
@@ -370,6 +436,7 @@
     sessionStorage.setItem(STORE_OPEN, "1");
     if (!socket) connect();
     input.focus();
+    scrollToAnswer();
   }
 
   function closePanel() {
@@ -387,6 +454,9 @@
     history = [];
     saveHistory();
     log.textContent = "";
+    lastUserItem = null;
+    answerStart = null;
+    resetPrivacy();
     if (socket && socket.connected) { ready = false; socket.emit("session_request", { session_id: sessionId }); }
     else connect();
     input.focus();
