@@ -235,6 +235,9 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
             "; ".join(sorted({r.get("patches", "?") for r in shown})), " ".join(sys.argv[1:])),
         "",
     ]
+    for key, result in results.items():
+        if result["training"].get("note"):
+            lines += ["Training of %s: %s." % ("ours" if key == "ours" else "the default pipeline", result["training"]["note"]), ""]
     if ours:
         lines += summary(ours, base) + [""]
     columns = [key for key in PIPELINES if key in results]
