@@ -18,20 +18,20 @@ scripts/servers.py runs instead of `python -m rasa`). A profile of the server un
 3. `SQLTrackerStore._retrieve` (also used by stores/resilient_sql.py) loads every event row of the
    conversation as an ORM object only to read its `data` column. The patch runs the same query
    (same filters, same order) selecting only that column, and builds the tracker the same way.
-4. `RulePolicy._find_action_from_rules` deep-copies all dialogue states of the conversation for a
-   debug log line (`structlogger.debug(..., current_states=copy.deepcopy(current_states))`), even
-   when debug logging is off; twice per prediction, growing with the conversation. The copy only
-   protects the states from Rasa Pro's anonymisation pipeline, which rewrites logged values; the
-   patch makes `copy.deepcopy` inside rasa/core/policies/rule_policy.py (its only use of `copy`,
-   checked when applied) hand the value on as it is when no anonymisation pipeline is registered
-   (Rasa Open Source never has one), and copy as before when one is.
+4. Rasa deep-copies values for its debug log lines (`structlogger.debug(..., x=copy.deepcopy(x))`)
+   also when debug logging is off: in the processor (events, parse data) and the policies, where
+   `RulePolicy` copies all dialogue states of the conversation, twice per prediction, so this grows
+   with the conversation. The copies only protect the values from Rasa Pro's anonymisation
+   pipeline, which rewrites logged values. In the modules of LOG_COPY_MODULES, whose only use of
+   `copy` is exactly this (checked in their source when applied), `copy.deepcopy` hands the value
+   on as it is when no anonymisation pipeline is registered (Rasa Open Source never has one), and
+   copies as before when one is.
 
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
 rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
-`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py, and the use of `copy` in
-rasa/core/policies/rule_policy.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def apply() -> List[str]:
     _patch_action_validation()
     _patch_event_lookup()
     _patch_sql_tracker_read()
-    _patch_rule_policy_log_copy()
+    _patch_debug_log_copies()
     logger.info("Rasa patches applied: %s", ", ".join(_applied))
     return applied()
 
@@ -98,10 +98,11 @@ def revert() -> None:
         from rasa.core.tracker_store import SQLTrackerStore
 
         SQLTrackerStore._retrieve = _originals.pop("SQLTrackerStore._retrieve")  # type: ignore[assignment]
-    if "rule_policy.copy" in _originals:
-        from rasa.core.policies import rule_policy
+    for name in LOG_COPY_MODULES:
+        if "%s.copy" % name in _originals:
+            import importlib
 
-        rule_policy.copy = _originals.pop("rule_policy.copy")  # type: ignore[assignment]
+            importlib.import_module(name).copy = _originals.pop("%s.copy" % name)
     _validators.clear()
     _forget_event_classes()
     _applied.clear()
@@ -231,7 +232,11 @@ def _patch_sql_tracker_read() -> None:
     _applied.append("sql-tracker-read")
 
 
-# 4. RulePolicy: no deep copy of all states for a debug line nobody rewrites ------------------------
+# 4. Debug log lines: no deep copies for a log call nobody rewrites ---------------------------------
+
+# Rasa modules on the message path whose only use of `copy` is `copy.deepcopy(...)` as an argument of
+# `structlogger.debug(...)` (checked when applied; the rule policy's copy grows with the conversation).
+LOG_COPY_MODULES = ("rasa.core.policies.rule_policy", "rasa.core.policies.memoization", "rasa.core.processor")
 
 
 def anonymization_pipeline() -> Any:
@@ -241,11 +246,30 @@ def anonymization_pipeline() -> Any:
     return plugin_manager().hook.get_anonymization_pipeline()
 
 
+def copies_only_for_debug_logs(source: str) -> bool:
+    """True when every use of the name `copy` in SOURCE is `copy.deepcopy(...)` passed as a keyword
+    argument to `structlogger.debug(...)`."""
+    import ast
+
+    def is_attribute(node: ast.AST, owner: str, name: str) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name) and node.value.id == owner
+
+    tree = ast.parse(source)
+    allowed = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and is_attribute(node.func, "structlogger", "debug"):
+            for keyword in node.keywords:
+                if isinstance(keyword.value, ast.Call) and is_attribute(keyword.value.func, "copy", "deepcopy"):
+                    allowed.add(id(keyword.value.func.value))
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
+    return bool(uses) and all(id(node) in allowed for node in uses)
+
+
 class CopyForLogging:
-    """Stands in for the `copy` module inside rasa.core.policies.rule_policy, whose only use of it is
-    `copy.deepcopy(current_states)` as an argument of a structlog debug call. Without an
-    anonymisation pipeline no log processor changes the logged value, and the log line (when debug
-    logging is on) is written before the call returns, so the value itself serves."""
+    """Stands in for the `copy` module inside the LOG_COPY_MODULES, where it only deep-copies values
+    handed to a structlog debug call. The copy protects a logged value from Rasa Pro's anonymisation
+    pipeline, which rewrites logged values; without one, no log processor changes the value, and a
+    log line (when debug logging is on) is written before the call returns, so the value serves as it is."""
 
     def __init__(self, module: Any):
         self._module = module
@@ -259,16 +283,16 @@ class CopyForLogging:
         return self._module.deepcopy(value, memo)
 
 
-def _patch_rule_policy_log_copy() -> None:
+def _patch_debug_log_copies() -> None:
     import copy
+    import importlib
     import inspect
-    import re
 
-    from rasa.core.policies import rule_policy
-
-    uses = re.findall(r"\bcopy\.\w+\(", inspect.getsource(rule_policy))
-    if uses != ["copy.deepcopy("] or "current_states=copy.deepcopy(current_states)" not in inspect.getsource(rule_policy):
-        raise UnsupportedRasaVersion("rasa/core/policies/rule_policy.py uses `copy` differently (%s); review the patch" % uses)
-    _originals["rule_policy.copy"] = rule_policy.copy
-    rule_policy.copy = CopyForLogging(copy)  # type: ignore[assignment]
-    _applied.append("rule-policy-log-copy")
+    modules = [importlib.import_module(name) for name in LOG_COPY_MODULES]
+    for module in modules:
+        if getattr(module, "copy", None) is not copy or not copies_only_for_debug_logs(inspect.getsource(module)):
+            raise UnsupportedRasaVersion("%s uses `copy` for more than debug log values; review the patch" % module.__name__)
+    for module in modules:
+        _originals["%s.copy" % module.__name__] = module.copy
+        module.copy = CopyForLogging(copy)  # type: ignore[attr-defined]
+    _applied.append("debug-log-copies")

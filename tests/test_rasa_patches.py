@@ -23,7 +23,7 @@ from regelhulp.rasa_server import BANNER
 from scripts.servers import LOG_DIR, reply_text
 
 
-ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "rule-policy-log-copy"]
+ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "debug-log-copies"]
 
 
 @pytest.fixture
@@ -238,17 +238,34 @@ def test_sql_tracker_read_gives_the_same_trackers(patched, tmp_path):
     assert asyncio.run(store.retrieve_full_tracker("p10-sql")).events == stored.events
 
 
-def test_rule_policy_copies_its_logged_states_only_for_an_anonymisation_pipeline(patched, monkeypatch):
-    from rasa.core.policies import rule_policy
+def test_debug_log_values_are_copied_only_for_an_anonymisation_pipeline(patched, monkeypatch):
+    from rasa.core import processor
+    from rasa.core.policies import memoization, rule_policy
 
     states = [{"user": {"intent": "greet"}}, {"prev_action": {"action_name": "action_listen"}}]
-    assert rule_policy.copy.deepcopy(states) is states  # Rasa Open Source: no pipeline rewrites the log values
-    assert rule_policy.copy.copy is __import__("copy").copy
+    for module in (rule_policy, memoization, processor):
+        assert module.copy.deepcopy(states) is states  # Rasa Open Source: no pipeline rewrites the log values
+        assert module.copy.copy is __import__("copy").copy
     monkeypatch.setattr(rasa_patches, "anonymization_pipeline", lambda: object())
     copied = rule_policy.copy.deepcopy(states)
     assert copied == states and copied is not states and copied[0]["user"] is not states[0]["user"]
     rasa_patches.revert()
-    assert rule_policy.copy is __import__("copy")
+    assert rule_policy.copy is memoization.copy is processor.copy is __import__("copy")
+
+
+def test_only_debug_log_copies_qualify():
+    debug_only = (
+        "import copy\n"
+        "def f(x):\n"
+        "    structlogger.debug('e', value=copy.deepcopy(x))\n"
+        "    return x\n"
+    )
+    assert rasa_patches.copies_only_for_debug_logs(debug_only)
+    assert not rasa_patches.copies_only_for_debug_logs(debug_only + "def g(x):\n    return copy.deepcopy(x)\n")
+    assert not rasa_patches.copies_only_for_debug_logs(debug_only + "def g(x):\n    return copy.copy(x)\n")
+    assert not rasa_patches.copies_only_for_debug_logs(debug_only + "clone = copy\n")
+    assert not rasa_patches.copies_only_for_debug_logs("import copy\nstructlogger.info('e', v=copy.deepcopy(1))\n")
+    assert not rasa_patches.copies_only_for_debug_logs("x = 1\n")
 
 
 def test_switched_off_applies_nothing(monkeypatch):
