@@ -26,21 +26,12 @@ scripts/servers.py runs instead of `python -m rasa`). A profile of the server un
    `copy` is exactly this (checked in their source when applied), `copy.deepcopy` hands the value
    on as it is when no anonymisation pipeline is registered (Rasa Open Source never has one), and
    copies as before when one is.
-5. Every policy computes the dialogue states of the whole conversation for each prediction
-   (`DialogueStateTracker.past_states`, a replay of all events): MemoizationPolicy once, RulePolicy
-   once or twice, with the same arguments, so 2 to 3 identical full replays per prediction, growing
-   with the conversation. The patch keeps the states of the last call and returns them again when
-   the next call is for the same tracker object, whose events are the same objects (same number,
-   same first and last), with the same domain and arguments; each caller gets its own copy of the
-   states (dicts of dicts of strings and tuples; callers change them, e.g. drop the text of the last
-   user turn), so no caller sees another one's changes.
 
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
 rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
-`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py and `DialogueStateTracker.past_states` and
-`Domain.states_for_tracker_history` (rasa/shared/core/) with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -88,7 +79,6 @@ def apply() -> List[str]:
     _patch_event_lookup()
     _patch_sql_tracker_read()
     _patch_debug_log_copies()
-    _patch_past_states()
     logger.info("Rasa patches applied: %s", ", ".join(_applied))
     return applied()
 
@@ -113,13 +103,8 @@ def revert() -> None:
             import importlib
 
             importlib.import_module(name).copy = _originals.pop("%s.copy" % name)
-    if "DialogueStateTracker.past_states" in _originals:
-        from rasa.shared.core.trackers import DialogueStateTracker
-
-        DialogueStateTracker.past_states = _originals.pop("DialogueStateTracker.past_states")  # type: ignore[assignment]
     _validators.clear()
     _forget_event_classes()
-    forget_states()
     _applied.clear()
 
 
@@ -311,62 +296,3 @@ def _patch_debug_log_copies() -> None:
         _originals["%s.copy" % module.__name__] = module.copy
         module.copy = CopyForLogging(copy)  # type: ignore[attr-defined]
     _applied.append("debug-log-copies")
-
-
-# 5. Dialogue states: one replay per tracker state, not one per policy -----------------------------
-
-_last_states: Optional[tuple] = None  # (tracker weakref, events count, first event, last event, domain, arguments, states)
-states_counts = {"computed": 0, "reused": 0}  # for tests and profiling
-
-
-def forget_states() -> None:
-    global _last_states
-    _last_states = None
-
-
-def copy_states(states: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """A copy that callers may change: new state dicts and new sub-state dicts; the values inside the
-    sub-states (strings, tuples, numbers) are immutable."""
-    return [{key: dict(value) if isinstance(value, dict) else value for key, value in state.items()} for state in states]
-
-
-def _patch_past_states() -> None:
-    import weakref
-
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    rasa_past_states = DialogueStateTracker.past_states
-    _originals["DialogueStateTracker.past_states"] = rasa_past_states
-
-    def past_states(
-        self: DialogueStateTracker,
-        domain: Any,
-        omit_unset_slots: bool = False,
-        ignore_rule_only_turns: bool = False,
-        rule_only_data: Optional[Dict[str, Any]] = None,
-    ) -> List[Dict[str, Any]]:
-        global _last_states
-        events = self.events
-        count = len(events)
-        first, last = (events[0], events[-1]) if count else (None, None)
-        arguments = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        cached = _last_states
-        if (
-            cached is not None
-            and cached[0]() is self
-            and cached[1] == count
-            and cached[2] is first
-            and cached[3] is last
-            and cached[4] is domain
-            and cached[5] == arguments
-        ):
-            states_counts["reused"] += 1
-            return copy_states(cached[6])
-        states_counts["computed"] += 1
-        states = rasa_past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        _last_states = (weakref.ref(self), count, first, last, domain, arguments, copy_states(states))
-        return states
-
-    past_states.__doc__ = rasa_past_states.__doc__
-    DialogueStateTracker.past_states = past_states  # type: ignore[assignment]
-    _applied.append("dialogue-states-once")

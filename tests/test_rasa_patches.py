@@ -23,7 +23,7 @@ from regelhulp.rasa_server import BANNER
 from scripts.servers import LOG_DIR, reply_text
 
 
-ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "debug-log-copies", "dialogue-states-once"]
+ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "debug-log-copies"]
 
 
 @pytest.fixture
@@ -266,51 +266,6 @@ def test_only_debug_log_copies_qualify():
     assert not rasa_patches.copies_only_for_debug_logs(debug_only + "clone = copy\n")
     assert not rasa_patches.copies_only_for_debug_logs("import copy\nstructlogger.info('e', v=copy.deepcopy(1))\n")
     assert not rasa_patches.copies_only_for_debug_logs("x = 1\n")
-
-
-@pytest.fixture(scope="module")
-def domain():
-    from rasa.shared.core.domain import Domain
-
-    return Domain.load("domain.yml")
-
-
-def test_dialogue_states_are_computed_once_per_tracker_state_and_equal_rasa_s(patched, domain, monkeypatch):
-    from rasa.shared.core.domain import Domain
-
-    rasa_past_states = rasa_patches.original("DialogueStateTracker.past_states")
-    replays: List[int] = []
-    states_for_tracker_history = Domain.states_for_tracker_history
-
-    def counting(self, *args, **kwargs):
-        replays.append(1)
-        return states_for_tracker_history(self, *args, **kwargs)
-
-    monkeypatch.setattr(Domain, "states_for_tracker_history", counting)
-    tracker = two_session_tracker(domain, "p10-states")
-    expected = rasa_past_states(tracker, domain)
-    replays.clear()
-    for _ in range(3):
-        assert tracker.past_states(domain) == expected
-    assert len(replays) == 1
-
-    # a caller changing its states (as the featurizer does with the last user turn) changes no one else's
-    mine = tracker.past_states(domain)
-    mine[-1].clear()
-    next(state for state in mine if "prev_action" in state)["prev_action"]["action_name"] = "changed"
-    assert tracker.past_states(domain) == expected
-    assert len(replays) == 1
-
-    # other arguments, a new event, another tracker with the same events: computed again, and equal to Rasa's
-    rule_only = {"slots": ["status"], "loops": []}
-    assert tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data=rule_only) == rasa_past_states(
-        tracker, domain, ignore_rule_only_turns=True, rule_only_data=rule_only)
-    tracker.update(rasa_events.ActionExecuted("utter_greet"))
-    assert tracker.past_states(domain) == rasa_past_states(tracker, domain) != expected
-    twin = DialogueStateTracker.from_events("p10-states", list(tracker.events), domain.slots)
-    replays.clear()
-    assert twin.past_states(domain) == rasa_past_states(tracker, domain)
-    assert len(replays) == 2
 
 
 def test_switched_off_applies_nothing(monkeypatch):
