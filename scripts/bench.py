@@ -141,8 +141,8 @@ def cpu_per_turn(stack: RasaStack, rasa_pid: int, action_pid: int, conversations
 def patches_line(stack: RasaStack) -> str:
     log = LOG_DIR / ("%s-server.log" % stack.name)
     for line in log.read_text(errors="replace").splitlines()[:20]:
-        if line.startswith("regelhulp: Rasa patches"):
-            return line[len("regelhulp: "):]
+        if line.startswith("regelhulp: Rasa patches "):
+            return line[len("regelhulp: Rasa patches "):]  # "applied: a, b" or "switched off (...)"
     return "unknown (no line from regelhulp/rasa_server.py in the server log)"
 
 

@@ -61,7 +61,7 @@ def test_baseline_is_rasa_s_default_configuration_with_one_epoch():
 def fake_result(p95_1: float, tput_10: float, turn2: float, turn40: float) -> dict:
     return {
         "training": {"seconds": 100, "model_mb": 7.7, "load_average": 1.0, "epochs": 1},
-        "load_average_before_serving": 0.5, "patches": "Rasa patches applied: a, b",
+        "load_average_before_serving": 0.5, "patches": "applied: a, b",
         "rss_after_start_mb": {"rasa": 700, "actions": 110}, "rss_after_load_mb": {"rasa": 720, "actions": 112},
         "levels": [{"conversations": 1, "p50_ms": 20, "p95_ms": p95_1, "p99_ms": 30, "throughput_msg_s": 45, "errors": 0},
                    {"conversations": 10, "p50_ms": 200, "p95_ms": 250, "p99_ms": 300, "throughput_msg_s": tput_10, "errors": 0}],
