@@ -296,3 +296,17 @@ def test_patches_are_on_in_the_running_server_and_custom_actions_still_answer(st
     assert re.search(r"TWV|tewerkstellingsvergunning", answered)
     log = (LOG_DIR / ("%s-server.log" % stack.name)).read_text(errors="replace")
     assert "Failed to validate Action server response" not in log
+
+
+@pytest.mark.parametrize("switch, expected", [("1", BANNER + ", ".join(ALL)), ("0", "Rasa patches switched off")])
+def test_server_entry_applies_the_patches_then_runs_rasa_s_command_line(switch, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, **{rasa_patches.SWITCH: switch, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run([sys.executable, "-m", "regelhulp.rasa_server", "--version"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected in done.stderr
+    assert "Rasa Version" in done.stdout and "3.6." in done.stdout
