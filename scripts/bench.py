@@ -324,7 +324,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the default pipeline's components")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy profile")
     parser.add_argument("--publish", action="store_true",
-                        help="also write the report to docs/bench.md (tracked; the README quotes it)")
+                        help="also write the report to docs/bench.md (with --unpatched: docs/bench_unpatched.md; tracked, the README quotes it)")
     parser.add_argument("--unpatched", action="store_true",
                         help="start the Rasa servers without the project's Rasa patches (%s=0)" % rasa_patches.SWITCH)
     args = parser.parse_args(argv)
@@ -361,7 +361,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     text = report(results, args)
     (args.out / "bench.md").write_text(text)
     if args.publish:
-        (ROOT / "docs" / "bench.md").write_text(text)
+        (ROOT / "docs" / ("bench_unpatched.md" if args.unpatched else "bench.md")).write_text(text)
     print(text)
     return 0
 

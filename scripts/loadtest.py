@@ -183,14 +183,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--replicas", default="2", help="replica counts to run one after the other, e.g. 1,2")
-    parser.add_argument("--publish", action="store_true", help="also write the report to docs/load.md (tracked; the README quotes it)")
+    parser.add_argument("--publish", action="store_true", help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README quotes it)")
     args = parser.parse_args()
     if not 1 <= args.conversations <= 250:
         parser.error("--conversations must be 1..250 (one loopback address each)")
     runs = [run(args.conversations, int(replicas)) for replicas in args.replicas.split(",") if replicas]
     path = write_report(runs)
     if args.publish:
-        (ROOT / "docs" / "load.md").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        name = "load.md" if rasa_patches.enabled() else "load_unpatched.md"
+        (ROOT / "docs" / name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     print(path.read_text(encoding="utf-8"))
     ok = all(figures["server_errors_5xx"] == 0 and figures["lost_user_events"] == 0
              and figures["duplicated_user_events"] == 0 and figures["statuses"].get("200", 0) == figures["sent"]
