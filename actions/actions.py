@@ -43,10 +43,8 @@ def _entity_values(tracker: Tracker, entity: str) -> List[str]:
 
 
 SELECTOR = FacetSelector(KB)
-# A message the classifier did not understand, in a conversation about an entry, is taken as a
-# follow-up about that entry ("hoe lang duurt dat?") when one of its facets is at least this similar
-# (chosen on the development sets, like facet_selection.THRESHOLD).
-FOLLOW_UP_SCORE = 0.45
+# A message that is clearly like one concrete question (when the classifier saw no rule question in it).
+CLEAR_FACET_SCORE = 0.45
 # "Bedoel je ...?" offers at most this many topics, each at least this likely.
 MAX_OPTIONS = 2
 OPTION_FLOOR = 0.1
@@ -142,11 +140,17 @@ def _waiting_question(tracker: Tracker) -> Tuple[Optional[RuleEntry], Optional[F
     if previous is None:
         return None, None
     parse = previous.get("parse_data") or {}
+    text = previous.get("text") or ""
     candidates = _rule_intents(parse.get("intent_ranking") or [])
     entry = KB.rule_for_intent(candidates[0]) if candidates else None
     if entry is None:
-        return None, None
-    match = SELECTOR.select(previous.get("text") or "", _language(tracker), entry.id)
+        # not a rule question for the classifier ("which organisation must my employer contact?"):
+        # the concrete question it is most like, when it is clearly like one
+        best = next(iter(SELECTOR.ranking(text, _language(tracker))), None)
+        if best is None or best.score < CLEAR_FACET_SCORE:
+            return None, None
+        return KB.rule(best.facet.entry), best.facet
+    match = SELECTOR.select(text, _language(tracker), entry.id)
     return entry, match.facet if match else None
 
 
@@ -210,8 +214,8 @@ class ActionNotUnderstood(Action):
         if theme is not None and options and (options[0] == theme.intent or KB.overlap(options[0], theme.intent)):
             return answer_rule(dispatcher, tracker, options[0])  # a follow-up in the same area
         refused = KB.refusal_for(text)
-        if refused is not None:
-            send(dispatcher, answers.refusal(KB, refused, lang))
+        if refused is not None and (refused.decides or not options or "out_of_scope" in [r.get("name") for r in ranking[:2]]):
+            send(dispatcher, answers.refusal(KB, refused, lang))  # out of scope, and of a kind we know
             return []
         if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
             send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=lang))
@@ -226,7 +230,7 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
     theme = KB.rule(tracker.get_slot("theme"))
     if theme is None:
         return None
-    match = SELECTOR.select(_text(tracker), _language(tracker), theme.id, threshold=FOLLOW_UP_SCORE)
+    match = SELECTOR.follow_up(_text(tracker), _language(tracker), theme.id)
     return _answer(dispatcher, tracker, theme, match.facet) if match else None
 
 

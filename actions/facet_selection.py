@@ -51,6 +51,11 @@ def overview_examples(kb: KnowledgeBase, nlu_dir: Path = NLU_DIR) -> Overviews:
 # got a facet about a special case (a refused asylum application): we keep the margin.
 THRESHOLD = 0.3
 OVERVIEW_MARGIN = 0.15
+# A follow-up in the conversation's entry (a message the classifier did not take for a new question):
+# the best facet needs this similarity and twice the second's; chosen on the follow-ups of
+# tests/dev/real_*.yml (the general questions of the entry are as similar as the facet there).
+FOLLOW_UP_SCORE = 0.3
+FOLLOW_UP_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,13 @@ class FacetSelector:
             return None
         return ranking[0] if ranking[0].score > self.overview_score(text, language, entry_id) - margin else None
 
+    def follow_up(self, text: str, language: str, entry_id: str, min_score: float = FOLLOW_UP_SCORE,
+                  ratio: float = FOLLOW_UP_RATIO) -> Optional[FacetMatch]:
+        """The facet a short follow-up asks within the entry of the conversation ("hoe lang duurt
+        dat?" after a question about the TWV): a clear winner among the entry's facets. The general
+        questions do not count here: the follow-up is not a new question about the entry."""
+        ranking = self.ranking(text, language, [entry_id])
+        if not ranking or ranking[0].score < min_score:
+            return None
+        second = ranking[1].score if len(ranking) > 1 else 0.0
+        return ranking[0] if ranking[0].score >= ratio * second else None

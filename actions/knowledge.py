@@ -246,11 +246,11 @@ class RuleEntry:
         return self.text_in(language).pending
 
     def answer_for(self, status: Optional[str], language: str = DEFAULT_LANGUAGE) -> str:
-        """The shared answer (if any) followed by the part for the status group."""
+        """The part for the status group (the direct answer, first), then the shared answer (if any)."""
         text = self.text_in(language)
-        parts = [text.answer] if text.answer else []
-        if self.depends_on_status:
-            parts.append(text.answers.get(status or "other") or text.answers["other"])
+        parts = [text.answers.get(status or "other") or text.answers["other"]] if self.depends_on_status else []
+        if text.answer:
+            parts.append(text.answer)
         return "\n\n".join(parts)
 
 
@@ -283,6 +283,7 @@ class Refusal:
     reply: str
     patterns: Tuple["re.Pattern[str]", ...]
     screen: bool = False
+    decides: bool = False  # a match refuses a message the classifier is not sure about
 
     def matches(self, text: str) -> bool:
         folded = fold(text)
@@ -569,7 +570,7 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
     file = "refusals.yml"
     refusals = []
     for rid, raw in _entries(_read_yaml(directory / file, "refusals", problems), file, problems):
-        _reject_unknown(raw, ("id", "reply", "patterns", "screen"), file, rid, problems)
+        _reject_unknown(raw, ("id", "reply", "patterns", "screen", "decides"), file, rid, problems)
         reply = _text(raw, "reply", file, rid, problems) or ""
         if reply and phrases and reply not in phrases:
             problems.add(file, rid, "reply", "unknown phrase %r: add it to phrases.yml and phrases_en.yml" % reply)
@@ -581,7 +582,8 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
                 problems.add(file, rid, "patterns", "%r is not a valid regular expression: %s" % (pattern, error))
         if not patterns:
             problems.add(file, rid, "patterns", "needs at least one pattern")
-        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False))))
+        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False)),
+                                decides=bool(raw.get("decides", False))))
     return tuple(refusals)
 
 

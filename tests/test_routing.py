@@ -90,6 +90,7 @@ def test_refusal_patterns_screen_no_training_example_of_a_rule_question(kb):
     ("Mijn werkgever heeft me op staande voet ontslagen.", "labour_law"),
     ("When can I apply for Dutch citizenship?", "naturalisation"),
     ("vertel eens een mop", None),  # the general refusal
+    ("krijg ik studiefinanciering met een verblijfsvergunning asiel?", None),  # a rule question, not one's own case
 ])
 def test_the_refusal_says_where_to_go_for_the_kind_of_question(kb, text, expected):
     refused = kb.refusal_for(text)
@@ -101,3 +102,8 @@ def test_two_statuses_side_by_side_but_not_a_status_in_passing(kb):
     assert kb.statuses_side_by_side("asylum seekers and Ukrainians: may they volunteer?") == ["asylum_seeker", "ukrainian"]
     assert kb.statuses_side_by_side("ik woon in het azc maar heb al een verblijfsvergunning") == []
     assert [e["value"] for e in status_entities(kb, "ik woon in het azc maar heb al een verblijfsvergunning")] == ["status_holder"]
+
+
+def test_only_specific_refusals_decide_when_the_classifier_is_unsure(kb):
+    assert kb.refusal_for("Wanneer kan ik Nederlander worden?").decides
+    assert not kb.refusal_for("Hij woont nog in het azc en zoekt een woning").decides  # housing: often said in passing
