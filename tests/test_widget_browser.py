@@ -78,6 +78,7 @@ def ask(page, text, expect):
             " return /%s/i.test(b.map(x => x.textContent).join(' ')); })()" % (bots_before, expect),
             timeout=30000,
         )
+    page.wait_for_timeout(500)  # a short answer's source line follows as a second message
     last = page.locator(".rh-bot").last
     last.wait_for()
     return last
@@ -227,13 +228,11 @@ def test_phone_a_long_answer_is_shown_from_its_start_and_the_privacy_notice_shri
     full = page.locator(".rh-privacy").bounding_box()["height"]
 
     ask(page, "Mag een asielzoeker bij mij komen werken?", "TWV")
-    ask(page, "Mag een asielzoeker vrijwilligerswerk doen?", "Bron")
     bots = page.locator(".rh-bot").count()
-    page.get_by_role("button", name=re.compile("^Meer over")).last.click()  # the overview: a long answer
-    page.wait_for_function("document.querySelectorAll('.rh-bot').length > %d" % bots, timeout=30000)
+    ask(page, "Wat zijn de regels voor betaald werk?", "Bron")  # a general question: the overview, a long answer
     page.wait_for_timeout(300)  # anything that might still scroll (fonts, layout)
     where = page.evaluate(ANSWER_OFFSET)
-    assert where["answerHeight"] > where["viewHeight"], where  # a long answer: it does not fit
+    assert where["answerHeight"] > where["viewHeight"], (where, bot_text_since(page, bots))  # a long answer: it does not fit
     assert abs(where["offset"] - where["padding"]) <= 2, where  # its first line at the top of the view
     assert where["scrollTop"] < where["maxScroll"] - 50, where  # not scrolled to the bottom
     assert page.evaluate("document.activeElement.id") == "rh-input"  # focus unchanged
