@@ -46,7 +46,7 @@ endif
 
 loadtest: train
 	@bash scripts/setup_nginx.sh
-	@$(PY) -m scripts.loadtest
+	@$(PY) -m scripts.loadtest $(LOADTEST_ARGS)
 
 purge: setup
 	@$(PY) -m scripts.purge --days $(DAYS) --profile $(PROFILE)
@@ -80,6 +80,7 @@ figures: train
 	@$(PY) -m scripts.figures
 
 bench: pipeline validate
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 clean:

@@ -5,21 +5,24 @@ Each conversation comes from its own loopback address (127.0.0.2, 127.0.0.3, ...
 visitors would, so nginx's per-client rate limit and replica hashing work as in real use.
 Afterwards the user events in PostgreSQL are counted against what was sent: none may be lost or
 duplicated. The run uses its own database and Redis key prefix and drops them at the end.
-Writes reports/load.md and reports/load.json.
+`--replicas 1,2` runs the same load against 1 and then 2 replicas and reports how the throughput
+scales. Writes reports/load.md and reports/load.json.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
 import json
+import os
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
+from regelhulp import rasa_patches
 from scripts.evaluate import percentile
 from scripts.prod import ProdSettings, ProdStack, drop_database
 from scripts.servers import ROOT, free_port
@@ -120,18 +123,20 @@ def run(conversations: int, replicas: int) -> dict:
         "latency_ms": {p: round(1000 * percentile(seconds, q), 1) for p, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))},
         "throughput_msg_per_s": round(len(seconds) / elapsed, 1) if elapsed else 0.0,
         "seconds": round(elapsed, 1),
+        "rasa_patches": rasa_patches.enabled(),
+        "finished_at": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
 
 
-def write_report(figures: dict) -> Path:
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
-    (reports / "load.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
-    lines = [
-        "# Load test (production profile)",
+def report_lines(figures: dict) -> List[str]:
+    return [
+        "## %(replicas)d replica(s)" % figures,
         "",
-        "%(conversations)d concurrent conversations x %(turns)d turns, %(replicas)d Rasa replicas behind nginx, "
-        "PostgreSQL tracker store, Redis lock store; loopback only, one source address per conversation." % figures,
+        "%(conversations)d concurrent conversations x %(turns)d turns, %(replicas)d Rasa replica(s) behind nginx, "
+        "PostgreSQL tracker store, Redis lock store; loopback only, one source address per conversation; "
+        "Rasa patches %(patches)s; finished %(finished_at)s, load average after %(load_average_after)s." % dict(
+            figures, patches="on" if figures.get("rasa_patches") else "off"),
         "",
         "| figure | value |",
         "|---|---|",
@@ -147,6 +152,28 @@ def write_report(figures: dict) -> Path:
         "| wall time | %.0f s |" % figures["seconds"],
         "",
     ]
+
+
+def scaling(runs: List[dict]) -> Optional[float]:
+    """Messages/s of the most replicas / those of one replica, when both were run."""
+    single = [r for r in runs if r["replicas"] == 1]
+    most = max(runs, key=lambda r: r["replicas"])
+    if not single or most["replicas"] == 1 or not single[0]["throughput_msg_per_s"]:
+        return None
+    return round(most["throughput_msg_per_s"] / single[0]["throughput_msg_per_s"], 2)
+
+
+def write_report(runs: List[dict]) -> Path:
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    times = scaling(runs)
+    (reports / "load.json").write_text(json.dumps({"runs": runs, "scaling": times}, indent=2), encoding="utf-8")
+    lines = ["# Load test (production profile)", "", "Written by `make loadtest` (`python -m scripts.loadtest %s`)." % " ".join(sys.argv[1:]), ""]
+    if times is not None:
+        lines += ["Throughput with %d replicas / with 1 replica: **%.2f** (the replicas share the machine's cores with "
+                  "the action server, PostgreSQL and nginx)." % (max(r["replicas"] for r in runs), times), ""]
+    for figures in runs:
+        lines += report_lines(figures)
     path = reports / "load.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -155,15 +182,20 @@ def write_report(figures: dict) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
-    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--replicas", default="2", help="replica counts to run one after the other, e.g. 1,2")
+    parser.add_argument("--publish", action="store_true", help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README quotes it)")
     args = parser.parse_args()
     if not 1 <= args.conversations <= 250:
         parser.error("--conversations must be 1..250 (one loopback address each)")
-    figures = run(args.conversations, args.replicas)
-    path = write_report(figures)
+    runs = [run(args.conversations, int(replicas)) for replicas in args.replicas.split(",") if replicas]
+    path = write_report(runs)
+    if args.publish:
+        name = "load.md" if rasa_patches.enabled() else "load_unpatched.md"
+        (ROOT / "docs" / name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     print(path.read_text(encoding="utf-8"))
-    ok = (figures["server_errors_5xx"] == 0 and figures["lost_user_events"] == 0
-          and figures["duplicated_user_events"] == 0 and figures["statuses"].get("200", 0) == figures["sent"])
+    ok = all(figures["server_errors_5xx"] == 0 and figures["lost_user_events"] == 0
+             and figures["duplicated_user_events"] == 0 and figures["statuses"].get("200", 0) == figures["sent"]
+             for figures in runs)
     return 0 if ok else 1
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from scripts.kennisbank import CONTENT_SECURITY_POLICY
-from scripts.servers import ROOT, RasaStack, api_args, free_port
+from scripts.servers import RASA_SERVER, ROOT, RasaStack, api_args, free_port
 from scripts.web_server import export_static
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -176,7 +176,8 @@ class ProdStack(RasaStack):
         self._wait(process, "nginx", self.url + "/index.html", timeout)
 
     def start_replica(self, index: int, timeout: float = 300) -> None:
-        process = self._spawn("replica%d" % index, self.rasa_args(self.replica_ports[index], "endpoints.prod.yml"))
+        process = self._spawn("replica%d" % index, self.rasa_args(self.replica_ports[index], "endpoints.prod.yml"),
+                               program=RASA_SERVER)
         self.replica_processes.append(process)
         self._wait(process, "replica%d" % index, self.replica_url(index) + "/", timeout)
 

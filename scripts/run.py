@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from scripts.prod import ProdStack
-from scripts.servers import RasaStack
+from scripts.servers import RASA_SERVER, RasaStack
 from scripts.web_server import make_server
 from scripts.train import ROOT, model_path
 
@@ -102,7 +102,7 @@ def _watch(stack: RasaStack) -> int:
 def shell(stack: RasaStack) -> int:
     try:
         stack.start_actions()
-        command = [sys.executable, "-m", "rasa", "shell", "--model", str(stack.model), "--endpoints", "endpoints.yml"]
+        command = RASA_SERVER + ["shell", "--model", str(stack.model), "--endpoints", "endpoints.yml"]
         return subprocess.run(command, cwd=ROOT, env=stack.env()).returncode
     except KeyboardInterrupt:
         return 0

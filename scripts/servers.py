@@ -19,6 +19,9 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "build" / "logs"
+# Every Rasa server starts through this entry: `python -m rasa` with the project's Rasa patches
+# applied first (regelhulp/rasa_patches.py; REGELHULP_RASA_PATCHES=0 starts Rasa unpatched).
+RASA_SERVER = [sys.executable, "-m", "regelhulp.rasa_server"]
 
 
 _HANDED_OUT: set = set()
@@ -140,7 +143,7 @@ class RasaStack:
 
     def start_rasa(self, timeout: float = 300) -> None:
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        process = self._spawn("server", self.rasa_args(self.rasa_port))
+        process = self._spawn("server", self.rasa_args(self.rasa_port), program=RASA_SERVER)
         self._wait(process, "server", self.url + "/", timeout)
 
     def start(self) -> "RasaStack":

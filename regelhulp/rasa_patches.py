@@ -1,0 +1,298 @@
+"""Small, behaviour-preserving patches to Rasa 3.6 that remove work it repeats on every message.
+
+Applied by `apply()` in the Rasa server process before Rasa starts (regelhulp/rasa_server.py, which
+scripts/servers.py runs instead of `python -m rasa`). A profile of the server under load showed:
+
+1. `RemoteAction._validate_action_result` calls `jsonschema.validate(result, schema)` for every
+   custom action; `validate` checks the schema against its meta-schema and builds a new validator
+   each time, which was more than half of the server's CPU. The patch builds the validator once
+   (per schema function) and reuses it. A valid response passes as before; an invalid one is
+   handed to Rasa's original method, so it is rejected with exactly Rasa's error (a
+   `jsonschema.ValidationError` with Rasa's message).
+2. `Event.resolve_by_type` walks all subclasses of `Event` (`all_subclasses`, with an
+   `inspect.isabstract` check each) for every single event read from the tracker store or the
+   action server, so the cost per message grew with the length of the conversation. The patch keeps
+   a dict type name -> class, built from the same `all_subclasses` list in the same order (the
+   first class with a name wins, as before), rebuilt when a new `Event` subclass is defined; names
+   it does not know (`topic`, unknown names, with or without a default) go to Rasa's original.
+3. `SQLTrackerStore._retrieve` (also used by stores/resilient_sql.py) loads every event row of the
+   conversation as an ORM object only to read its `data` column. The patch runs the same query
+   (same filters, same order) selecting only that column, and builds the tracker the same way.
+4. Rasa deep-copies values for its debug log lines (`structlogger.debug(..., x=copy.deepcopy(x))`)
+   also when debug logging is off: in the processor (events, parse data) and the policies, where
+   `RulePolicy` copies all dialogue states of the conversation, twice per prediction, so this grows
+   with the conversation. The copies only protect the values from Rasa Pro's anonymisation
+   pipeline, which rewrites logged values. In the modules of LOG_COPY_MODULES, whose only use of
+   `copy` is exactly this (checked in their source when applied), `copy.deepcopy` hands the value
+   on as it is when no anonymisation pipeline is registered (Rasa Open Source never has one), and
+   copies as before when one is.
+
+When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
+not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
+`RemoteAction._validate_action_result` and `action_response_format_spec` in
+rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Dict, List, Optional, Type
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED = "3.6."
+SWITCH = "REGELHULP_RASA_PATCHES"  # "0": start Rasa unpatched (to compare, or after an upgrade)
+
+_applied: List[str] = []
+_originals: Dict[str, Callable[..., Any]] = {}
+
+
+class UnsupportedRasaVersion(RuntimeError):
+    pass
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def applied() -> List[str]:
+    """The names of the patches applied in this process."""
+    return list(_applied)
+
+
+def apply() -> List[str]:
+    """Applies the patches once per process (idempotent); returns their names ([] when switched off)."""
+    if _applied:
+        return applied()
+    if not enabled():
+        logger.warning("Rasa patches switched off (%s=0): Rasa runs unpatched.", SWITCH)
+        return []
+    import rasa
+
+    if not rasa.__version__.startswith(SUPPORTED):
+        raise UnsupportedRasaVersion(
+            "regelhulp.rasa_patches is written for rasa==%sx, found %s: check the patched functions (see the "
+            "module's docstring) and widen SUPPORTED, or start with %s=0." % (SUPPORTED, rasa.__version__, SWITCH)
+        )
+    _patch_action_validation()
+    _patch_event_lookup()
+    _patch_sql_tracker_read()
+    _patch_debug_log_copies()
+    logger.info("Rasa patches applied: %s", ", ".join(_applied))
+    return applied()
+
+
+def revert() -> None:
+    """Puts Rasa's own functions back (for tests that must see Rasa unpatched)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+
+    if "RemoteAction._validate_action_result" in _originals:
+        RemoteAction._validate_action_result = _originals.pop("RemoteAction._validate_action_result")  # type: ignore[assignment]
+    if "Event.resolve_by_type" in _originals:
+        Event.resolve_by_type = staticmethod(_originals.pop("Event.resolve_by_type"))  # type: ignore[assignment]
+        if "__init_subclass__" in Event.__dict__:
+            del Event.__init_subclass__
+    if "SQLTrackerStore._retrieve" in _originals:
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        SQLTrackerStore._retrieve = _originals.pop("SQLTrackerStore._retrieve")  # type: ignore[assignment]
+    for name in LOG_COPY_MODULES:
+        if "%s.copy" % name in _originals:
+            import importlib
+
+            importlib.import_module(name).copy = _originals.pop("%s.copy" % name)
+    _validators.clear()
+    _forget_event_classes()
+    _applied.clear()
+
+
+def original(name: str) -> Callable[..., Any]:
+    """Rasa's own function that a patch replaced (for tests and the slow paths)."""
+    return _originals[name]
+
+
+# 1. Action server responses: validator built once -------------------------------------------------
+
+_validators: Dict[Callable[[], Dict[str, Any]], Any] = {}
+
+
+def action_result_validator(spec: Callable[[], Dict[str, Any]]) -> Any:
+    """The jsonschema validator for the schema that SPEC returns, built (and the schema checked) once."""
+    validator = _validators.get(spec)
+    if validator is None:
+        from jsonschema.validators import validator_for
+
+        schema = spec()
+        cls = validator_for(schema)  # what jsonschema.validate uses
+        cls.check_schema(schema)
+        validator = _validators[spec] = cls(schema)
+    return validator
+
+
+def _patch_action_validation() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    rasa_validate = RemoteAction._validate_action_result
+    _originals["RemoteAction._validate_action_result"] = rasa_validate
+
+    def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+        # The staticmethod seen through the class is the same function object every time; a subclass
+        # with its own schema gets its own validator.
+        validator = action_result_validator(type(self).action_response_format_spec)
+        if validator.is_valid(result):
+            return True
+        return rasa_validate(self, result)  # raises Rasa's ValidationError with Rasa's message
+
+    _validate_action_result.__doc__ = rasa_validate.__doc__
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    _applied.append("action-result-validator")
+
+
+# 2. Event class by type name: a dict instead of a walk over all subclasses -------------------------
+
+_event_classes: Optional[Dict[str, type]] = None
+
+
+def event_classes() -> Dict[str, type]:
+    """Type name -> event class, in the order Rasa's lookup tries them (the first one wins)."""
+    global _event_classes
+    classes = _event_classes
+    if classes is None:
+        from rasa.shared.core.events import Event
+        from rasa.shared.utils.common import all_subclasses
+
+        classes = {}
+        for cls in all_subclasses(Event):
+            classes.setdefault(cls.type_name, cls)
+        _event_classes = classes
+    return classes
+
+
+def _forget_event_classes() -> None:
+    global _event_classes
+    _event_classes = None
+
+
+def _patch_event_lookup() -> None:
+    from rasa.shared.core.events import Event
+
+    if "__init_subclass__" in Event.__dict__:  # Rasa 3.6's Event has none; do not guess how to chain one
+        raise UnsupportedRasaVersion("Event defines __init_subclass__; review the event lookup patch")
+    rasa_resolve = Event.resolve_by_type
+    _originals["Event.resolve_by_type"] = rasa_resolve
+
+    def resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+        cls = event_classes().get(type_name)
+        if cls is not None:
+            return cls
+        return rasa_resolve(type_name, default)  # "topic", defaults and the error for unknown names
+
+    resolve_by_type.__doc__ = rasa_resolve.__doc__
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+        super(Event, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+        _forget_event_classes()  # a new event class: rebuild the dict on the next lookup
+
+    Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    _applied.append("event-class-lookup")
+
+
+# 3. SQL tracker store: read the event data column only --------------------------------------------
+
+
+def _patch_sql_tracker_read() -> None:
+    import json
+
+    from rasa.core import tracker_store
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_retrieve = SQLTrackerStore._retrieve
+    _originals["SQLTrackerStore._retrieve"] = rasa_retrieve
+
+    async def _retrieve(
+        self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data).all()]
+            if self.domain and len(events) > 0:
+                tracker_store.logger.debug(f"Recreating tracker from sender id '{sender_id}'")
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker_store.logger.debug(
+                f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. Returning `None` instead."
+            )
+            return None
+
+    _retrieve.__doc__ = rasa_retrieve.__doc__
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
+    _applied.append("sql-tracker-read")
+
+
+# 4. Debug log lines: no deep copies for a log call nobody rewrites ---------------------------------
+
+# Rasa modules on the message path whose only use of `copy` is `copy.deepcopy(...)` as an argument of
+# `structlogger.debug(...)` (checked when applied; the rule policy's copy grows with the conversation).
+LOG_COPY_MODULES = ("rasa.core.policies.rule_policy", "rasa.core.policies.memoization", "rasa.core.processor")
+
+
+def anonymization_pipeline() -> Any:
+    """Rasa's anonymisation pipeline (a Rasa Pro plugin), None in Rasa Open Source."""
+    from rasa.plugin import plugin_manager
+
+    return plugin_manager().hook.get_anonymization_pipeline()
+
+
+def copies_only_for_debug_logs(source: str) -> bool:
+    """True when every use of the name `copy` in SOURCE is `copy.deepcopy(...)` passed as a keyword
+    argument to `structlogger.debug(...)`."""
+    import ast
+
+    def is_attribute(node: ast.AST, owner: str, name: str) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name) and node.value.id == owner
+
+    tree = ast.parse(source)
+    allowed = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and is_attribute(node.func, "structlogger", "debug"):
+            for keyword in node.keywords:
+                if isinstance(keyword.value, ast.Call) and is_attribute(keyword.value.func, "copy", "deepcopy"):
+                    allowed.add(id(keyword.value.func.value))
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
+    return bool(uses) and all(id(node) in allowed for node in uses)
+
+
+class CopyForLogging:
+    """Stands in for the `copy` module inside the LOG_COPY_MODULES, where it only deep-copies values
+    handed to a structlog debug call. The copy protects a logged value from Rasa Pro's anonymisation
+    pipeline, which rewrites logged values; without one, no log processor changes the value, and a
+    log line (when debug logging is on) is written before the call returns, so the value serves as it is."""
+
+    def __init__(self, module: Any):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def deepcopy(self, value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        if anonymization_pipeline() is None:
+            return value
+        return self._module.deepcopy(value, memo)
+
+
+def _patch_debug_log_copies() -> None:
+    import copy
+    import importlib
+    import inspect
+
+    modules = [importlib.import_module(name) for name in LOG_COPY_MODULES]
+    for module in modules:
+        if getattr(module, "copy", None) is not copy or not copies_only_for_debug_logs(inspect.getsource(module)):
+            raise UnsupportedRasaVersion("%s uses `copy` for more than debug log values; review the patch" % module.__name__)
+    for module in modules:
+        _originals["%s.copy" % module.__name__] = module.copy
+        module.copy = CopyForLogging(copy)  # type: ignore[attr-defined]
+    _applied.append("debug-log-copies")
