@@ -321,6 +321,7 @@ class KnowledgeBase:
                 term = fold(synonym).strip()
                 for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", folded) if term else ():
                     spans.append((match.start(), match.end(), group.id))
+        spans += _misspelled_mentions(folded, self.status_groups)
         mentions: List[Tuple[int, int, str]] = []
         for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
             if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
@@ -360,8 +361,10 @@ class KnowledgeBase:
         return next((s for s in self.status_groups if s.id == status_id), None)
 
     def status_in_text(self, text: str) -> Optional[str]:
-        """The status group a text mentions (longest synonym wins), or None."""
-        return _longest_mention(text, ((s.id, s.synonyms) for s in self.status_groups))
+        """The status group a text mentions (the longest phrase wins, also with one typo in a long
+        word), or None."""
+        mentions = self.status_mentions(text)
+        return max(mentions, key=lambda m: (m[1] - m[0], -m[0]))[2] if mentions else None
 
     def organisation_in_text(self, text: str) -> Optional[str]:
         """The organisation a text mentions (longest synonym wins), or None."""
@@ -403,6 +406,38 @@ def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Oekraïense' and 'oekraiense' compare equal."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+MIN_FUZZY_LENGTH = 8  # single-word status synonyms at least this long are also found with one typo
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by exactly one inserted, deleted or replaced character."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _misspelled_mentions(folded: str, groups: Iterable["StatusGroup"]) -> List[Tuple[int, int, str]]:
+    """Status words with one typo ("statushoudr", "verblijfsvergunnig"): only one-word synonyms of
+    MIN_FUZZY_LENGTH or more characters, so short words are never guessed."""
+    words = [(fold(s).strip(), g.id) for g in groups for s in g.synonyms]
+    words = [(w, g) for w, g in words if " " not in w and len(w) >= MIN_FUZZY_LENGTH]
+    found = []
+    for match in _WORD.finditer(folded):
+        token = match.group(0)
+        if len(token) < MIN_FUZZY_LENGTH - 1:
+            continue
+        group = next((g for w, g in words if _one_edit_apart(token, w)), None)
+        if group:
+            found.append((match.start(), match.end(), group))
+    return found
 
 
 def _longest_mention(text: str, candidates: Iterable[Tuple[str, Iterable[str]]]) -> Optional[str]:
