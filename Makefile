@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets loadtest purge insights check-sources clean
+.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -75,6 +75,9 @@ tune-fallback: train
 
 tune-facets:
 	@$(PY) -m scripts.tune_facets
+
+figures: train
+	@$(PY) -m scripts.figures
 
 bench: pipeline validate
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import answers, conversation
-from actions.facet_selection import FacetSelector
+from actions.facet_selection import FOLLOW_UP_SCORE, FacetSelector
 from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
 from components.language import foreign_language
 
@@ -43,10 +43,11 @@ def _entity_values(tracker: Tracker, entity: str) -> List[str]:
 
 
 SELECTOR = FacetSelector(KB)
-# A message the classifier did not understand, in a conversation about an entry, is taken as a
-# follow-up about that entry ("hoe lang duurt dat?") when one of its facets is at least this similar
-# (chosen on the development sets, like facet_selection.THRESHOLD).
-FOLLOW_UP_SCORE = 0.45
+# With the status unknown, a concrete question must be at least this probable (else the status is
+# asked for the overview). Chosen on tests/dev/real_*.yml together with the browser tests' vague questions.
+UNKNOWN_STATUS_FACET_PROBABILITY = 0.3
+# A message that is clearly like one concrete question (when the classifier saw no rule question in it).
+CLEAR_FACET_SCORE = 0.45
 # "Bedoel je ...?" offers at most this many topics, each at least this likely.
 MAX_OPTIONS = 2
 OPTION_FLOOR = 0.1
@@ -102,7 +103,10 @@ def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
     text = _text(tracker)
     facet = KB.facet(next(iter(_entity_values(tracker, "facet")), None))
     if facet is None and not _is_payload(text):
-        match = SELECTOR.select(text, lang, entry.id)
+        # with the status still unknown, a vague question ("mag hij studeren?") gets the status
+        # question of the overview rather than a guess at a concrete question
+        unsure = entry.depends_on_status and not tracker.get_slot("status") and not _entity_values(tracker, "status_option")
+        match = SELECTOR.select(text, lang, entry.id, UNKNOWN_STATUS_FACET_PROBABILITY if unsure else None)
         facet = match.facet if match else None
     ranking = tracker.latest_message.get("intent_ranking") or []
     return _answer(dispatcher, tracker, entry, facet, _also(ranking, entry))
@@ -142,11 +146,17 @@ def _waiting_question(tracker: Tracker) -> Tuple[Optional[RuleEntry], Optional[F
     if previous is None:
         return None, None
     parse = previous.get("parse_data") or {}
+    text = previous.get("text") or ""
     candidates = _rule_intents(parse.get("intent_ranking") or [])
     entry = KB.rule_for_intent(candidates[0]) if candidates else None
     if entry is None:
-        return None, None
-    match = SELECTOR.select(previous.get("text") or "", _language(tracker), entry.id)
+        # not a rule question for the classifier ("which organisation must my employer contact?"):
+        # the concrete question it is most like, when it is clearly like one
+        best = next(iter(SELECTOR.ranking(text, _language(tracker))), None)
+        if best is None or best.score < CLEAR_FACET_SCORE:
+            return None, None
+        return KB.rule(best.facet.entry), best.facet
+    match = SELECTOR.select(text, _language(tracker), entry.id)
     return entry, match.facet if match else None
 
 
@@ -158,7 +168,7 @@ def _status_dependent_neighbour(tracker: Tracker, entry: RuleEntry) -> Tuple[Opt
     status = tracker.get_slot("status")
     neighbours = [r for r in KB.rules if r is entry or KB.overlap(r.intent, entry.intent)]
     for match in SELECTOR.ranking(previous.get("text") or "", _language(tracker), [r.id for r in neighbours])[:3]:
-        if match.score >= SELECTOR.threshold and match.facet.specific_to(status):
+        if match.score >= FOLLOW_UP_SCORE and match.facet.specific_to(status):
             return KB.rule(match.facet.entry), match.facet
     for intent in _rule_intents((previous.get("parse_data") or {}).get("intent_ranking") or [])[:3]:
         other = KB.rule_for_intent(intent)
@@ -171,6 +181,10 @@ def _status_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     lang = _language(tracker)
     status = tracker.get_slot("status")
     entry, facet = _waiting_question(tracker)
+    if entry is not None and _is_payload(_text(tracker)) and not _entity_values(tracker, "status"):
+        # the button "Gaat het om iemand anders?": ask again whom the question is about
+        send(dispatcher, answers.ask_status(KB, entry, lang, facet))
+        return [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     if entry is not None and facet is not None and not _facet_depends_on_status(facet):
         facet = None  # the facet's answer holds for everybody: the status matters for the entry
     if entry is not None and facet is None and not entry.depends_on_status:
@@ -210,8 +224,8 @@ class ActionNotUnderstood(Action):
         if theme is not None and options and (options[0] == theme.intent or KB.overlap(options[0], theme.intent)):
             return answer_rule(dispatcher, tracker, options[0])  # a follow-up in the same area
         refused = KB.refusal_for(text)
-        if refused is not None:
-            send(dispatcher, answers.refusal(KB, refused, lang))
+        if refused is not None and (refused.decides or not options or "out_of_scope" in [r.get("name") for r in ranking[:2]]):
+            send(dispatcher, answers.refusal(KB, refused, lang))  # out of scope, and of a kind we know
             return []
         if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
             send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=lang))
@@ -226,7 +240,7 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
     theme = KB.rule(tracker.get_slot("theme"))
     if theme is None:
         return None
-    match = SELECTOR.select(_text(tracker), _language(tracker), theme.id, threshold=FOLLOW_UP_SCORE)
+    match = SELECTOR.follow_up(_text(tracker), _language(tracker), theme.id)
     return _answer(dispatcher, tracker, theme, match.facet) if match else None
 
 

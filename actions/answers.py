@@ -4,12 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 from urllib.parse import urlparse
 
 from actions import dates
 from actions.conversation import Summary
-from actions.knowledge import DEFAULT_LANGUAGE, Facet, HelpdeskContact, KnowledgeBase, Organisation, Refusal, RuleEntry
+from actions.knowledge import DEFAULT_LANGUAGE, Facet, HelpdeskContact, KnowledgeBase, Organisation, Refusal, RuleEntry, Source
 
 # Every function takes the conversation's language (`lang`: "nl" or "en", Dutch by default) and
 # puts it in the reply's metadata, so the widget can mark each message with its language.
@@ -71,16 +71,18 @@ def _pending_label(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date)
     return kb.phrase("pending_was_planned" if started else "pending", lang)
 
 
-def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE) -> str:
-    """"Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026"."""
+def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE,
+                sources: Optional[Sequence[Source]] = None) -> str:
+    """"Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026": the entry's sources, or
+    the ones given (a facet's), with the entry's check date."""
     months = kb.phrases_in(lang)["months"]
-    sources = []
-    for source in entry.sources:
+    lines = []
+    for source in entry.sources if sources is None else sources:
         text = link(kb.organisations[source.organisation].abbreviation, source.url)
         version = dates.as_of_text(months, source)  # type: ignore[arg-type]
-        sources.append("%s, %s" % (text, kb.phrase("as_of", lang).format(date=version)) if version else text)
+        lines.append("%s, %s" % (text, kb.phrase("as_of", lang).format(date=version)) if version else text)
     checked = kb.phrase("checked", lang).format(date=date_text(kb, entry.checked, lang))
-    return "%s: %s" % (kb.phrase("source", lang), " · ".join(sources + [checked]))
+    return "%s: %s" % (kb.phrase("source", lang), " · ".join(lines + [checked]))
 
 
 def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str,
@@ -149,19 +151,26 @@ def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:
 
 
 def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Optional[str], lang: str = DEFAULT_LANGUAGE,
-                 also: Optional[str] = None) -> List[Reply]:
-    """The short, direct answer to one concrete question, then (second message) its source and what
-    to ask next. The answer says which status it is for when it is written for one status only."""
+                 also: Optional[str] = None, today: Optional[dt.date] = None) -> List[Reply]:
+    """The direct answer to one concrete question in one short message (with the status it is for
+    when it is written for one status), then one line with its source and dates, and buttons: the
+    entry's overview ("Meer over ..."), at most two related questions, "Gaat het om iemand anders?"
+    for a status-specific answer, and a neighbouring entry when the question also fits one. The
+    planned-change note, the organisations and the full source list belong to the overview."""
     answer = facet.answer_for(status, lang) or ""
-    if status and facet.specific_to(status):
-        answer = "%s: %s" % (_for_status(kb, status, lang), answer)
-    text = "**%s**\n\n%s" % (facet.question_in(lang), answer)
-    metadata = dict(_metadata(entry, status if facet.specific_to(status) else None), facet_id=facet.id)
-    first = _reply(text, lang, **metadata)
-    parts = _footer(kb, entry, status, lang)
-    more = [{"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}]
-    buttons = more + facet_buttons(entry, lang, skip=facet, limit=2) + also_button(kb, also, lang)
-    return [first, _reply("\n\n".join(parts), lang, buttons, **metadata)]
+    specific = bool(status) and facet.specific_to(status)
+    if specific:
+        answer = "%s: %s" % (_for_status(kb, status, lang), answer)  # type: ignore[arg-type]
+    metadata = dict(_metadata(entry, status if specific else None), facet_id=facet.id)
+    first = _reply(answer, lang, part="answer", **metadata)
+    parts = _date_notes(kb, entry, status, lang, today or dates.today())
+    parts.append(source_line(kb, entry, lang, facet.sources or entry.sources[:1]))
+    buttons = [{"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}]
+    buttons += facet_buttons(entry, lang, skip=facet, limit=2)
+    if specific:
+        buttons.append({"title": kb.phrase("other_person", lang), "payload": "/inform_status"})
+    buttons += also_button(kb, also, lang)
+    return [first, _reply("\n\n".join(parts), lang, buttons, part="source", **metadata)]
 
 
 def two_status_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Optional[Facet], statuses: List[str],

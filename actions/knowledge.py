@@ -246,11 +246,11 @@ class RuleEntry:
         return self.text_in(language).pending
 
     def answer_for(self, status: Optional[str], language: str = DEFAULT_LANGUAGE) -> str:
-        """The shared answer (if any) followed by the part for the status group."""
+        """The part for the status group (the direct answer, first), then the shared answer (if any)."""
         text = self.text_in(language)
-        parts = [text.answer] if text.answer else []
-        if self.depends_on_status:
-            parts.append(text.answers.get(status or "other") or text.answers["other"])
+        parts = [text.answers.get(status or "other") or text.answers["other"]] if self.depends_on_status else []
+        if text.answer:
+            parts.append(text.answer)
         return "\n\n".join(parts)
 
 
@@ -283,6 +283,7 @@ class Refusal:
     reply: str
     patterns: Tuple["re.Pattern[str]", ...]
     screen: bool = False
+    decides: bool = False  # a match refuses a message the classifier is not sure about
 
     def matches(self, text: str) -> bool:
         folded = fold(text)
@@ -320,6 +321,7 @@ class KnowledgeBase:
                 term = fold(synonym).strip()
                 for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", folded) if term else ():
                     spans.append((match.start(), match.end(), group.id))
+        spans += _misspelled_mentions(folded, self.status_groups)
         mentions: List[Tuple[int, int, str]] = []
         for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
             if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
@@ -359,8 +361,10 @@ class KnowledgeBase:
         return next((s for s in self.status_groups if s.id == status_id), None)
 
     def status_in_text(self, text: str) -> Optional[str]:
-        """The status group a text mentions (longest synonym wins), or None."""
-        return _longest_mention(text, ((s.id, s.synonyms) for s in self.status_groups))
+        """The status group a text mentions (the longest phrase wins, also with one typo in a long
+        word), or None."""
+        mentions = self.status_mentions(text)
+        return max(mentions, key=lambda m: (m[1] - m[0], -m[0]))[2] if mentions else None
 
     def organisation_in_text(self, text: str) -> Optional[str]:
         """The organisation a text mentions (longest synonym wins), or None."""
@@ -402,6 +406,38 @@ def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Oekraïense' and 'oekraiense' compare equal."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+MIN_FUZZY_LENGTH = 8  # single-word status synonyms at least this long are also found with one typo
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by exactly one inserted, deleted or replaced character."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _misspelled_mentions(folded: str, groups: Iterable["StatusGroup"]) -> List[Tuple[int, int, str]]:
+    """Status words with one typo ("statushoudr", "verblijfsvergunnig"): only one-word synonyms of
+    MIN_FUZZY_LENGTH or more characters, so short words are never guessed."""
+    words = [(fold(s).strip(), g.id) for g in groups for s in g.synonyms]
+    words = [(w, g) for w, g in words if " " not in w and len(w) >= MIN_FUZZY_LENGTH]
+    found = []
+    for match in _WORD.finditer(folded):
+        token = match.group(0)
+        if len(token) < MIN_FUZZY_LENGTH - 1:
+            continue
+        group = next((g for w, g in words if _one_edit_apart(token, w)), None)
+        if group:
+            found.append((match.start(), match.end(), group))
+    return found
 
 
 def _longest_mention(text: str, candidates: Iterable[Tuple[str, Iterable[str]]]) -> Optional[str]:
@@ -569,7 +605,7 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
     file = "refusals.yml"
     refusals = []
     for rid, raw in _entries(_read_yaml(directory / file, "refusals", problems), file, problems):
-        _reject_unknown(raw, ("id", "reply", "patterns", "screen"), file, rid, problems)
+        _reject_unknown(raw, ("id", "reply", "patterns", "screen", "decides"), file, rid, problems)
         reply = _text(raw, "reply", file, rid, problems) or ""
         if reply and phrases and reply not in phrases:
             problems.add(file, rid, "reply", "unknown phrase %r: add it to phrases.yml and phrases_en.yml" % reply)
@@ -581,7 +617,8 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
                 problems.add(file, rid, "patterns", "%r is not a valid regular expression: %s" % (pattern, error))
         if not patterns:
             problems.add(file, rid, "patterns", "needs at least one pattern")
-        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False))))
+        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False)),
+                                decides=bool(raw.get("decides", False))))
     return tuple(refusals)
 
 

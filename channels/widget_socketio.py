@@ -33,7 +33,8 @@ from channels.rasa_app import RunningRasa
 logger = logging.getLogger(__name__)
 
 # the keys of a bot message passed on to the client under `metadata`
-PASSED_ON = ("lang", "rule_id", "status", "state", "checked", "sources", "asks", "handoff", "custom", "image", "attachment")
+PASSED_ON = ("lang", "rule_id", "facet_id", "part", "status", "statuses", "state", "checked", "sources", "asks", "options",
+             "refusal", "other_language", "handoff", "custom", "image", "attachment")
 
 
 def bot_uttered(message: Dict[Text, Any]) -> Dict[Text, Any]:

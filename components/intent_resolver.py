@@ -9,8 +9,10 @@ message to refuse, or a rule question that is clear enough to answer.
   next intent.
 - When the two most likely intents answer neighbouring questions (a group of knowledge/routing.yml),
   the question is clear: their confidences are added up, so the best one is answered (and the other
-  offered as a follow-up) instead of asking "Bedoel je ...?". FallbackClassifier, after this
-  component, then decides on the resulting confidence.
+  offered as a follow-up) instead of asking "Bedoel je ...?".
+- Below the threshold of the message's language the intent becomes `nlu_fallback` (as Rasa's
+  FallbackClassifier does, whose place this takes: the ranking stays, with nlu_fallback first), and
+  the action decides between a follow-up, a refusal and "Bedoel je ...?".
 """
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from actions.knowledge import KnowledgeBase, load
-from components.language import foreign_language
+from components.language import detect_language, foreign_language
 
 OTHER_LANGUAGE = "other_language"
 OUT_OF_SCOPE = "out_of_scope"
+FALLBACK = "nlu_fallback"
 INFORM_STATUS = "inform_status"
 # A question of more words than this that names a status asks something: it is not just giving the
 # status ("Moet ik een asielzoeker het minimumloon betalen?" is not inform_status).
@@ -53,16 +56,26 @@ def resolve(kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]]) -> List
     return ranking
 
 
+def threshold_for(thresholds: Dict[str, float], text: str, default_language: str = "nl") -> float:
+    """The confidence a message needs in its language (the default language's when unclear)."""
+    return float(thresholds.get(detect_language(text) or default_language, thresholds[default_language]))
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class IntentResolver(GraphComponent):
-    def __init__(self, kb: KnowledgeBase) -> None:
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"threshold": {"nl": 0.7, "en": 0.7}}
+
+    def __init__(self, kb: KnowledgeBase, thresholds: Dict[str, float]) -> None:
         self.kb = kb
+        self.thresholds = {str(k): float(v) for k, v in thresholds.items()}
 
     @classmethod
     def create(
         cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
     ) -> "IntentResolver":
-        return cls(load())
+        return cls(load(), config["threshold"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -70,9 +83,13 @@ class IntentResolver(GraphComponent):
             if text.startswith("/"):
                 continue  # a button payload names its intent
             ranking = resolve(self.kb, text, message.get(INTENT_RANKING_KEY) or [])
-            if ranking:
-                message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0]["confidence"]}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if not ranking:
+                continue
+            threshold = threshold_for(self.thresholds, text)
+            if float(ranking[0]["confidence"]) < threshold:
+                ranking = [{"name": FALLBACK, "confidence": threshold}] + ranking
+            message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0]["confidence"]}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -9,7 +9,7 @@ instead, and the answer covers each of them. Button payloads carry the entity th
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -26,15 +26,21 @@ OPTION = "status_option"
 
 
 def status_entities(kb: KnowledgeBase, text: str, extractor: str = "StatusExtractor") -> List[Dict[str, Any]]:
-    """The `status` / `status_option` entities of a message text."""
-    def entity(name: str, value: str) -> Dict[str, Any]:
-        return {"entity": name, "value": value, "start": 0, "end": len(text), "confidence": 1.0, "extractor": extractor}
+    """The `status` / `status_option` entities of a message text, with the span of the phrase."""
+    def entity(name: str, mention: Tuple[int, int, str]) -> Dict[str, Any]:
+        start, end, group = mention
+        return {"entity": name, "value": group, "start": start, "end": end, "confidence": 1.0, "extractor": extractor}
 
+    mentions = kb.status_mentions(text)
     options = kb.statuses_side_by_side(text)
     if options:
-        return [entity(OPTION, group) for group in options]
+        first = {group: next(m for m in mentions if m[2] == group) for group in options}
+        return [entity(OPTION, first[group]) for group in options]
     status = kb.status_in_text(text)
-    return [entity(STATUS, status)] if status else []
+    if not status:
+        return []
+    longest = max((m for m in mentions if m[2] == status), key=lambda m: m[1] - m[0])
+    return [entity(STATUS, longest)]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

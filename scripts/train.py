@@ -1,6 +1,7 @@
 """Trains the Rasa model only when its inputs changed (fingerprint), else reuses the stored one.
 
-The fingerprint covers the config, domain, training data, custom NLU components, the built spaCy
+The fingerprint covers the config, domain, training data (with the examples generated from the
+facets), custom NLU components, the built spaCy
 pipeline's meta (which records its base, nl_core_news_sm or the project's own pipeline, and the
 entity-ruler patterns from the knowledge base) and the pinned package versions. The model is stored as models/<prefix>-<fingerprint>.tar.gz.
 """
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-# The knowledge base reaches the model only through the spaCy pipeline's entity-ruler patterns
-# (recorded in its meta.json), so editing an answer text or a source does not retrain.
-INPUTS = ["domain.yml", "data", "components", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
+# The knowledge base reaches the model through the spaCy pipeline's entity-ruler patterns (recorded
+# in its meta.json) and the facet phrasings (build/nlu/facets.yml); the NLU components that read it
+# (status groups, refusals, routing) load it when the model is loaded. So editing an answer text,
+# a refusal or a source does not retrain; editing a phrasing does.
+INPUTS = ["domain.yml", "data", "build/nlu", "components", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
+DATA = ["data", "build/nlu"]  # build/nlu: examples generated from the facets (scripts/facet_examples.py)
 KEEP_MODELS = 3
 
 
@@ -26,7 +30,7 @@ def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in [config] + INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")
@@ -34,6 +38,9 @@ def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
 
 
 def model_path(config: str = "config.yml", prefix: str = "regelhulp", root: Path = ROOT) -> Path:
+    from scripts.facet_examples import write
+
+    write(root / "build" / "nlu" / "facets.yml", root / "knowledge")
     return root / "models" / ("%s-%s.tar.gz" % (prefix, fingerprint(config, root)))
 
 
@@ -58,7 +65,7 @@ def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
     print("Training %s with %s (the inputs changed) ..." % (target.name, config), flush=True)
     started = time.monotonic()
     command = [
-        sys.executable, "-m", "rasa", "train", "--config", config, "--out", "models",
+        sys.executable, "-m", "rasa", "train", "--config", config, "--data", *DATA, "--out", "models",
         "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
     subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True)

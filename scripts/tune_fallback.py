@@ -80,7 +80,8 @@ def _report(language: str, dev: List[str], questions: List[str], expected: List[
             current["threshold"], current["ambiguity_threshold"], counts["right"], counts["wrong"], counts["fallback"]), "",
         "| threshold | ambiguity | right | wrong | fallback | cost |", "|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += ["| %.2f | %.2f | %d | %d | %d | %d |" % (r["threshold"], r["ambiguity"], r["right"], r["wrong"], r["fallback"], r["cost"]) for r in rows[:15]]
+    lines += ["| %.2f | %.2f | %d | %d | %d | %d |" % (r["threshold"], r["ambiguity"], r["right"], r["wrong"], r["fallback"], r["cost"])
+              for r in sorted((r for r in rows if r["ambiguity"] == 0.0), key=lambda r: r["threshold"])]
     wrong = [(q, "/".join(sorted(e)), r[0]) for q, e, r in zip(questions, expected, results) if r[0][0] not in e]
     lines += ["", "Top intent differs from the expected one (%d):" % len(wrong), "", "| question | expected | predicted |", "|---|---|---|"]
     lines += ["| %s | %s | %s (%.2f) |" % (q.replace("|", "/")[:100], e, p[0], p[1]) for q, e, p in wrong]
@@ -96,11 +97,11 @@ def main(argv: Optional[List[str]] = None) -> int:
              for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"] if "question" in c]
     model = train()
     current = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
-    fallback = next(c for c in current if c["name"] == "FallbackClassifier")
+    resolver = next(c for c in current if c["name"].endswith("IntentResolver"))
     lines = [
         "# Fallback threshold tuning", "",
-        "Current config: threshold %s, ambiguity_threshold %s. Each language is swept on its own." % (
-            fallback["threshold"], fallback["ambiguity_threshold"]), "",
+        "Current config (IntentResolver): thresholds %s. Each language is swept on its own; the ambiguity "
+        "column shows what a minimum distance to the second intent would add (not in use)." % resolver["threshold"], "",
     ]
     all_questions = [c["question"] if "question" in c else c["turns"][-1] for c in cases]
     all_results = rankings(model, all_questions)
@@ -111,7 +112,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         results = [all_results[i] for i in chosen]
         rows = sweep(results, expected)
         sources = sorted({cases[i]["source"] for i in chosen})
-        lines += _report(language, sources, questions, expected, results, rows, fallback)
+        current_setting = {"threshold": resolver["threshold"][language], "ambiguity_threshold": 0.0}
+        lines += _report(language, sources, questions, expected, results, rows, current_setting)
         best = rows[0]
         print("%s: best threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d" % (
             language, best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))

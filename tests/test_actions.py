@@ -232,10 +232,25 @@ def user_event(text, intent, ranking=(), entities=()):
 def test_a_concrete_question_gets_its_facet_first_with_the_source_after(kb):
     facet = kb.facet("work_permit.duration")
     messages, events = run(ActionAnswerRule(), tracker("ask_work_permit", facet.question_in("nl")))
-    assert messages[0]["facet_id"] == facet.id and facet.answer_for(None) in messages[0]["text"]
-    assert "Bron:" in messages[1]["text"] and "Bron:" not in messages[0]["text"]
-    assert messages[1]["buttons"][0]["payload"] == "/ask_work_permit"  # "Meer over": the overview
+    assert messages[0]["facet_id"] == facet.id and messages[0]["text"] == facet.answer_for(None)  # one short message
+    assert len(messages[0]["text"].split()) <= 50
+    source = messages[1]["text"]
+    assert source.startswith(kb.phrase("source") + ":") and "\n" not in source  # one line: source and dates
+    assert kb.phrase("contact") not in source and kb.phrase("pending") not in source  # those belong to the overview
+    buttons = messages[1]["buttons"]
+    assert buttons[0] == {"title": kb.phrase("more_about").format(title=kb.rule("work_permit").title), "payload": "/ask_work_permit"}
+    assert 1 <= len([b for b in buttons if '"facet"' in b["payload"]]) <= 2
     assert SlotSet("facet", facet.id) in events
+
+
+def test_a_status_specific_facet_says_whom_it_is_for_and_offers_someone_else(kb):
+    facet = kb.facet("paid_work.start_after_months")
+    messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", facet.question_in("nl"), status="ukrainian"))
+    label = kb.phrase("for_status").format(status=kb.status_group("ukrainian").label.lower())
+    assert messages[0]["text"] == "%s: %s" % (label, facet.answer_for("ukrainian"))
+    other = next(b for b in messages[1]["buttons"] if b["title"] == kb.phrase("other_person"))
+    asked, _ = run(ActionAnswerRule(), tracker("inform_status", other["payload"], status="ukrainian", theme="paid_work", facet=facet.id))
+    assert asked[0]["asks"] == "status" and asked[0]["facet_id"] == facet.id
 
 
 def test_a_facet_button_answers_that_facet(kb):

@@ -90,6 +90,7 @@ def test_refusal_patterns_screen_no_training_example_of_a_rule_question(kb):
     ("Mijn werkgever heeft me op staande voet ontslagen.", "labour_law"),
     ("When can I apply for Dutch citizenship?", "naturalisation"),
     ("vertel eens een mop", None),  # the general refusal
+    ("krijg ik studiefinanciering met een verblijfsvergunning asiel?", None),  # a rule question, not one's own case
 ])
 def test_the_refusal_says_where_to_go_for_the_kind_of_question(kb, text, expected):
     refused = kb.refusal_for(text)
@@ -101,3 +102,23 @@ def test_two_statuses_side_by_side_but_not_a_status_in_passing(kb):
     assert kb.statuses_side_by_side("asylum seekers and Ukrainians: may they volunteer?") == ["asylum_seeker", "ukrainian"]
     assert kb.statuses_side_by_side("ik woon in het azc maar heb al een verblijfsvergunning") == []
     assert [e["value"] for e in status_entities(kb, "ik woon in het azc maar heb al een verblijfsvergunning")] == ["status_holder"]
+
+
+def test_only_specific_refusals_decide_when_the_classifier_is_unsure(kb):
+    assert kb.refusal_for("Wanneer kan ik Nederlander worden?").decides
+    assert not kb.refusal_for("Hij woont nog in het azc en zoekt een woning").decides  # housing: often said in passing
+
+
+def test_below_the_threshold_of_its_language_a_message_is_not_understood(kb):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.intent_resolver import FALLBACK, IntentResolver
+
+    resolver = IntentResolver(kb, {"nl": 0.8, "en": 0.5})
+    dutch = Message(data={"text": "Mag hij bij ons werken?", "intent_ranking": ranking(("ask_paid_work", 0.6), ("greet", 0.1))})
+    english = Message(data={"text": "May he work for us?", "intent_ranking": ranking(("ask_paid_work", 0.6), ("greet", 0.1))})
+    payload = Message(data={"text": "/ask_study", "intent": {"name": "ask_study", "confidence": 1.0}})
+    resolver.process([dutch, english, payload])
+    assert dutch.get("intent")["name"] == FALLBACK and dutch.get("intent_ranking")[1]["name"] == "ask_paid_work"
+    assert english.get("intent") == {"name": "ask_paid_work", "confidence": 0.6}
+    assert payload.get("intent")["name"] == "ask_study"

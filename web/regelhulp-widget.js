@@ -302,7 +302,8 @@
       });
       item.appendChild(group);
     }
-    if (who === "bot" && message.rule_id) item.appendChild(feedbackControls(message));
+    // feedback once per answer: a short answer comes with its source in a second message (part "source")
+    if (who === "bot" && message.rule_id && message.part !== "answer") item.appendChild(feedbackControls(message));
     if (who === "bot" && message.rule_id && cfg.staff) item.appendChild(staffLink(message));
     log.appendChild(item);
     if (who === "user") answerStart = null;
@@ -417,6 +418,7 @@
         text: data.text,
         buttons: data.quick_replies || data.buttons,
         rule_id: meta.rule_id,
+        part: meta.part,
         checked: meta.checked,
       });
     });
