@@ -36,6 +36,8 @@ from scripts.bench_probes import PySpy, cpu_ns, parse_collapsed, rss_mb, top_fun
 from scripts.derived_configs import baseline_config
 from scripts.evaluate import percentile
 from scripts.servers import LOG_DIR, RasaStack
+from scripts.facet_examples import write as write_facet_examples
+from scripts.train import DATA as TRAINING_DATA
 from scripts.train import ROOT, rasa_env
 
 TURNS = [  # one conversation: a mix of rule questions, a status turn and small talk
@@ -65,9 +67,11 @@ def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, object]:
     env = rasa_env()
     # An empty training cache, so that no component is restored from an earlier training.
     env["RASA_CACHE_DIRECTORY"] = tempfile.mkdtemp(prefix="rasa-cache-", dir=str(out_dir))
+    write_facet_examples(ROOT / "build" / "nlu" / "facets.yml", ROOT / "knowledge")  # the same data as `make train`
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--config", config, "--out", str(out_dir), "--fixed-model-name", name],
+        [sys.executable, "-m", "rasa", "train", "--config", config, "--data", *TRAINING_DATA, "--out", str(out_dir),
+         "--fixed-model-name", name],
         cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
     )
     shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
