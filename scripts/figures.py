@@ -21,6 +21,7 @@ SETS = [
     ("tests/eval/questions.yml", "evaluation (older; used for data checks until December 2026)", True),
     ("tests/dev/real_nl.yml", "development, Dutch (tuning)", False),
     ("tests/dev/real_en.yml", "development, English (tuning)", False),
+    ("tests/dev/real2.yml", "development, second set (tuning; written 7 December 2026 without seeing the other sets)", False),
 ]
 
 
