@@ -166,6 +166,22 @@ def _source(kb: KnowledgeBase, source: Source, state: dict) -> str:
     return "<li>%s (%s)</li>" % (_link(source.url, source.url), ", ".join(parts))
 
 
+def _facets(kb: KnowledgeBase, entry: RuleEntry) -> List[str]:
+    """The entry's concrete questions with their short answers (per status group where they differ),
+    as text, so the page's search finds them."""
+    if not entry.facets:
+        return []
+    items = []
+    for facet in entry.facets:
+        text = facet.text_in()
+        answers = [escape(text.answer)] if text.answer else []
+        answers += ["<em>%s:</em> %s" % (escape(kb.status_group(group).label), escape(answer))  # type: ignore[union-attr]
+                    for group, answer in text.answers.items() if kb.status_group(group)]
+        items.append('<li id="%s"><strong>%s</strong> %s</li>' % (
+            escape(facet.id, quote=True), escape(text.question), " ".join(answers)))
+    return ['<h4>%s</h4><ul class="kb-list kb-facets">%s</ul>' % (escape(TEXT["facets"]), "".join(items))]
+
+
 def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, max_age_days: int,
            item: Optional[Review] = None, today: Optional[dt.date] = None, state: Optional[dict] = None) -> str:
     rid = escape(entry.id, quote=True)
@@ -206,6 +222,7 @@ def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, m
             "<h3>%s</h3>" % escape(entry.title),
             '<dl class="kb-meta">%s</dl>' % "".join("<dt>%s</dt><dd>%s</dd>" % (escape(k), v) for k, v in meta),
             *_answers(kb, entry, today),
+            *_facets(kb, entry),
             '<h4>%s</h4><ul class="kb-list kb-sources">%s</ul>' % (escape(TEXT["sources"]), sources),
             "</article>",
         ]

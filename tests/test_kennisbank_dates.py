@@ -108,3 +108,14 @@ def test_to_review_lists_dates_and_sources_before_old_checks(kb):
     assert ids.index("paid_work") < ids.index("study")
     assert items[ids.index("study")].stale_days == (dt.date(2026, 12, 1) - dt.date(2026, 5, 1)).days
     assert review.to_review(kb, today=max(r.checked for r in kb.rules)) == []
+
+
+def test_the_facets_are_listed_under_their_entry_and_searchable_as_text(kb):
+    from scripts.kennisbank import render_page
+
+    page = render_page(kb)
+    facet = kb.facet("work_permit.duration")
+    entry_start = page.index('id="work_permit"')
+    position = page.index('id="%s"' % facet.id)
+    assert entry_start < position < page.index("</article>", entry_start)
+    assert facet.question_in() in page[position:position + 2000]
