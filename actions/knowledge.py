@@ -20,6 +20,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
@@ -311,17 +312,30 @@ class KnowledgeBase:
         """The first refusal whose patterns match `text` (only `screen: true` ones if asked)."""
         return next((r for r in self.refusals if (r.screen or not screened_only) and r.matches(text)), None)
 
+    @cached_property
+    def _status_matcher(self) -> Tuple["re.Pattern[str]", Dict[str, str], List[Tuple[str, str]]]:
+        """Built once: a regex of all status synonyms (longest first), the group of each synonym, and
+        the one-word synonyms that are also found with one typo."""
+        groups: Dict[str, str] = {}
+        for group in self.status_groups:
+            for synonym in group.synonyms:
+                term = fold(synonym).strip()
+                if term and term not in groups:
+                    groups[term] = group.id
+        terms = sorted(groups, key=lambda t: (-len(t), t))
+        pattern = re.compile(r"(?<!\w)(?=(" + "|".join(re.escape(t) for t in terms) + r")(?!\w))")
+        fuzzy = [(t, g) for t, g in groups.items() if " " not in t and len(t) >= MIN_FUZZY_LENGTH]
+        return pattern, groups, fuzzy
+
     def status_mentions(self, text: str) -> List[Tuple[int, int, str]]:
         """The status phrases in a text as (start, end, group id), left to right; where phrases
         overlap, the longest wins ("asielzoeker met een verblijfsvergunning" is one mention)."""
         folded = fold(text)
-        spans = []
-        for group in self.status_groups:
-            for synonym in group.synonyms:
-                term = fold(synonym).strip()
-                for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", folded) if term else ():
-                    spans.append((match.start(), match.end(), group.id))
-        spans += _misspelled_mentions(folded, self.status_groups)
+        pattern, groups, fuzzy = self._status_matcher
+        # one pass: at every position the longest synonym that starts there (a lookahead, so
+        # overlapping phrases are all seen; the longest of overlapping ones wins below)
+        spans = [(m.start(), m.start() + len(m.group(1)), groups[m.group(1)]) for m in pattern.finditer(folded)]
+        spans += _misspelled_mentions(folded, fuzzy)
         mentions: List[Tuple[int, int, str]] = []
         for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
             if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
@@ -424,11 +438,9 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 
-def _misspelled_mentions(folded: str, groups: Iterable["StatusGroup"]) -> List[Tuple[int, int, str]]:
+def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tuple[int, int, str]]:
     """Status words with one typo ("statushoudr", "verblijfsvergunnig"): only one-word synonyms of
-    MIN_FUZZY_LENGTH or more characters, so short words are never guessed."""
-    words = [(fold(s).strip(), g.id) for g in groups for s in g.synonyms]
-    words = [(w, g) for w, g in words if " " not in w and len(w) >= MIN_FUZZY_LENGTH]
+    MIN_FUZZY_LENGTH or more characters (`words`: (synonym, group id)), so short words are never guessed."""
     found = []
     for match in _WORD.finditer(folded):
         token = match.group(0)
