@@ -1145,3 +1145,15 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         overlaps=overlaps,
         refusals=refusals,
     )
+
+
+_shared: Dict[Tuple[str, str], KnowledgeBase] = {}
+
+
+def load_shared(directory: Optional[Path] = None) -> KnowledgeBase:
+    """The knowledge base loaded once per process and directory (and per day, for the date checks):
+    for the NLU components, which each need it when the Rasa server loads the model."""
+    key = (str(_directory(directory)), dt.date.today().isoformat())
+    if key not in _shared:
+        _shared[key] = load(directory)
+    return _shared[key]

@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.knowledge import KnowledgeBase, load
+from actions.knowledge import KnowledgeBase, load_shared
 from components.language import detect_language, foreign_language
 
 OTHER_LANGUAGE = "other_language"
@@ -75,7 +75,7 @@ class IntentResolver(GraphComponent):
     def create(
         cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
     ) -> "IntentResolver":
-        return cls(load(), config["threshold"])
+        return cls(load_shared(), config["threshold"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.knowledge import KnowledgeBase, load
+from actions.knowledge import KnowledgeBase, load_shared
 
 STATUS = "status"
 OPTION = "status_option"
@@ -52,7 +52,7 @@ class StatusExtractor(GraphComponent):
     def create(
         cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
     ) -> "StatusExtractor":
-        return cls(load())
+        return cls(load_shared())
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
