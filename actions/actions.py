@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions import answers, conversation
 from actions.facet_selection import FOLLOW_UP_SCORE, FacetSelector
 from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
-from components.language import foreign_language
+from components.language import asks_something, foreign_language, opens_follow_up
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ MAX_OPTIONS = 2
 OPTION_FLOOR = 0.1
 # After this many messages in a row that were not understood, the helpdesk contacts are given.
 MAX_NOT_UNDERSTOOD = 2
+# A message of at most this many words that names a status and asks nothing ("ik kom uit Oekraïne,
+# tijdelijke bescherming"), or starts like a follow-up ("en voor een statushouder?"), gives the
+# status for the question of the conversation, whatever rule intent the classifier sees in it.
+MAX_STATUS_STATEMENT_WORDS = 20
+MAX_STATUS_FOLLOW_UP_WORDS = 8
 
 
 def _text(tracker: Tracker) -> str:
@@ -92,9 +97,41 @@ class ActionAnswerRule(Action):
         return answer_rule(dispatcher, tracker, _latest_intent(tracker))
 
 
+def _gives_status(tracker: Tracker) -> bool:
+    """Whether the latest message gives the status for the conversation's question rather than
+    asking a new one: it names a status and asks nothing, or is a short follow-up about someone else."""
+    text = _text(tracker)
+    if _is_payload(text) or not (_entity_values(tracker, "status") or _entity_values(tracker, "status_option")):
+        return False
+    words = len(text.split())
+    # a statement answers the question only when the assistant was waiting for the status (or did
+    # not understand the question): after a full answer, "ik ben statushouder en wil studeren" is new
+    statement = words <= MAX_STATUS_STATEMENT_WORDS and not asks_something(text) and _status_awaited(tracker)
+    follow_up = words <= MAX_STATUS_FOLLOW_UP_WORDS and opens_follow_up(text)
+    return (statement or follow_up) and _waiting_question(tracker)[0] is not None
+
+
+def _status_awaited(tracker: Tracker) -> bool:
+    """Whether the assistant's reply to the previous message asked for the status or did not understand it."""
+    previous = _previous_user_message(tracker)
+    if previous is None:
+        return False
+    if ((previous.get("parse_data") or {}).get("intent") or {}).get("name") == "nlu_fallback":
+        return True
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return False
+            seen_latest = True
+        elif event.get("event") == "bot" and seen_latest and (event.get("metadata") or {}).get("asks") == "status":
+            return True
+    return False
+
+
 def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
     lang = _language(tracker)
-    if intent == "inform_status":
+    if intent == "inform_status" or _gives_status(tracker):
         return _status_given(dispatcher, tracker)
     entry = KB.rule_for_intent(intent)
     if entry is None:
@@ -118,6 +155,8 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, entry: RuleEntry
     lang = _language(tracker)
     status = tracker.get_slot("status")
     options = [o for o in _entity_values(tracker, "status_option") if KB.status_group(o)]
+    if facet is not None and not facet.concerns(status):
+        facet = None  # "how do I apply for a volunteer statement?" for a status holder: the overview says none is needed
     events: List[EventType] = [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     needs_status = entry.depends_on_status if facet is None else _facet_depends_on_status(facet)
     if len(options) >= 2 and (entry.depends_on_status or needs_status):
@@ -240,8 +279,12 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
     theme = KB.rule(tracker.get_slot("theme"))
     if theme is None:
         return None
-    match = SELECTOR.follow_up(_text(tracker), _language(tracker), theme.id)
-    return _answer(dispatcher, tracker, theme, match.facet) if match else None
+    text, lang = _text(tracker), _language(tracker)
+    match = SELECTOR.follow_up(text, lang, [theme.id])
+    if match is None:
+        # "and how long does that take?" after an answer about paid work: the TWV's procedure time
+        match = SELECTOR.follow_up(text, lang, [theme.id] + [r.id for r in KB.rules if KB.overlap(r.intent, theme.intent)])
+    return _answer(dispatcher, tracker, KB.rule(match.facet.entry) or theme, match.facet) if match else None
 
 
 def _not_understood_in_a_row(tracker: Tracker) -> int:

@@ -115,9 +115,11 @@ def _payload(intent: str, **entities: str) -> str:
     return "/%s%s" % (intent, json.dumps(entities) if entities else "")
 
 
-def facet_buttons(entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, skip: Optional[Facet] = None, limit: int = 3) -> List[Dict[str, str]]:
-    """The entry's concrete questions as buttons (the ones people ask next), in the file's order."""
-    facets = [f for f in entry.facets if f is not skip][:limit]
+def facet_buttons(entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, skip: Optional[Facet] = None, limit: int = 3,
+                  status: Optional[str] = None) -> List[Dict[str, str]]:
+    """The entry's concrete questions as buttons (the ones people ask next), in the file's order;
+    with a status known, only the questions that concern it."""
+    facets = [f for f in entry.facets if f is not skip and f.concerns(status)][:limit]
     return [{"title": f.label_in(lang), "payload": _payload(entry.intent, facet=f.id)} for f in facets]
 
 
@@ -139,7 +141,7 @@ def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang
     parts += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
         parts.append(kb.phrase("correct_status_hint", lang))
-    buttons = facet_buttons(entry, lang) + also_button(kb, also, lang)
+    buttons = facet_buttons(entry, lang, status=status) + also_button(kb, also, lang)
     return _reply("\n\n".join(parts), lang, buttons, **_metadata(entry, status))
 
 
@@ -166,7 +168,7 @@ def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Opti
     parts = _date_notes(kb, entry, status, lang, today or dates.today())
     parts.append(source_line(kb, entry, lang, facet.sources or entry.sources[:1]))
     buttons = [{"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}]
-    buttons += facet_buttons(entry, lang, skip=facet, limit=2)
+    buttons += facet_buttons(entry, lang, skip=facet, limit=2, status=status)
     if specific:
         buttons.append({"title": kb.phrase("other_person", lang), "payload": "/inform_status"})
     buttons += also_button(kb, also, lang)
@@ -179,7 +181,7 @@ def two_status_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Optional[Facet
     title = facet.question_in(lang) if facet else entry.title_in(lang)
     parts = ["**%s**" % title, kb.phrase("two_statuses", lang)]
     for status in statuses:
-        answer = (facet.answer_for(status, lang) if facet else None) or entry.answer_for(status, lang)
+        answer = (facet.answer_for(status, lang) if facet and facet.concerns(status) else None) or entry.answer_for(status, lang)
         parts.append("**%s:** %s" % (_for_status(kb, status, lang), answer))
     parts += _footer(kb, entry, None, lang)
     metadata = dict(_metadata(entry, None), statuses=list(statuses), facet_id=facet.id if facet else None)

@@ -161,12 +161,12 @@ class FacetSelector:
         matches = [FacetMatch(f, s) for f, s in index.scores(text).values() if allowed is None or f.entry in allowed]
         return sorted(matches, key=lambda m: -m.score)
 
-    def follow_up(self, text: str, language: str, entry_id: str, min_score: float = FOLLOW_UP_SCORE,
+    def follow_up(self, text: str, language: str, entry_ids: Iterable[str], min_score: float = FOLLOW_UP_SCORE,
                   ratio: float = FOLLOW_UP_RATIO) -> Optional[FacetMatch]:
-        """The facet a short follow-up asks within the entry of the conversation ("hoe lang duurt
-        dat?" after a question about the TWV): a clear winner among the entry's facets by similarity.
+        """The facet a short follow-up asks within the entries of the conversation ("hoe lang duurt
+        dat?" after a question about the TWV): a clear winner among their facets by similarity.
         The general questions do not count here: a follow-up is not a new question about the entry."""
-        ranking = self.ranking(text, language, [entry_id])
+        ranking = self.ranking(text, language, entry_ids)
         if not ranking or ranking[0].score < min_score:
             return None
         second = ranking[1].score if len(ranking) > 1 else 0.0

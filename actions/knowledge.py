@@ -43,7 +43,7 @@ RULE_TEXT_FIELDS = ("title", "answer", "answers", "pending")  # what an entry's 
 RULE_FIELDS = ("id", "intent", "theme", "title", "state", "answer", "answers", "pending", "pending_for",
                "pending_from", "from", "until", "organisations", "sources", "checked") + tuple(TRANSLATIONS)
 SOURCE_FIELDS = ("url", "organisation", "as_of")
-FACET_FIELDS = ("id", "entry", "question", "label", "answer", "answers", "sources", "phrasings") + tuple(TRANSLATIONS)
+FACET_FIELDS = ("id", "entry", "question", "label", "answer", "answers", "statuses", "sources", "phrasings") + tuple(TRANSLATIONS)
 FACET_TEXT_FIELDS = ("question", "label", "answer", "answers", "phrasings")
 
 
@@ -149,6 +149,12 @@ class Facet:
     file: str
     texts: Dict[str, FacetText]  # {"nl": ..., "en": ...}
     sources: Tuple[Source, ...] = ()
+    statuses: Tuple[str, ...] = ()  # the status groups the question concerns; empty: everybody
+
+    def concerns(self, status: Optional[str]) -> bool:
+        """Whether the question matters for someone of this status group ("how do I apply for a
+        volunteer statement?" does not for a status holder, who needs none); True when unknown."""
+        return not status or not self.statuses or status in self.statuses
 
     def text_in(self, language: str = DEFAULT_LANGUAGE) -> FacetText:
         return self.texts[_language(language)]
@@ -446,7 +452,8 @@ def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tupl
         token = match.group(0)
         if len(token) < MIN_FUZZY_LENGTH - 1:
             continue
-        group = next((g for w, g in words if _one_edit_apart(token, w)), None)
+        # the first letter must be right: "o-document" is not a typo of "w-document"
+        group = next((g for w, g in words if token[0] == w[0] and _one_edit_apart(token, w)), None)
         if group:
             found.append((match.start(), match.end(), group))
     return found
@@ -1034,6 +1041,10 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
                 if block is not None and dutch is not None:
                     texts[language] = _load_facet_text(block, language, file, where, problems, dutch=dutch)
             sources = _load_sources(raw.get("sources"), file, where, ctx, problems, required=False)
+            statuses = _string_list(raw, "statuses", file, where, problems) if "statuses" in raw else ()
+            for group in statuses:
+                if group not in STATUS_GROUP_IDS:
+                    problems.add(file, where, "statuses", "'%s' is not a status group (%s)" % (group, ", ".join(STATUS_GROUP_IDS)))
             if any(t is None for t in texts.values()) or len(texts) != len(LANGUAGES):
                 continue
             for language, text in texts.items():
@@ -1042,7 +1053,8 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
                     if folded in seen_phrasings and seen_phrasings[folded] != where:
                         problems.add(file, where, "phrasings", "'%s' is also a phrasing of %s" % (phrasing, seen_phrasings[folded]))
                     seen_phrasings[folded] = where
-            attached[entry.id].append(Facet(id=where, key=key, entry=entry.id, file=file, texts=texts, sources=sources))
+            attached[entry.id].append(Facet(id=where, key=key, entry=entry.id, file=file, texts=texts, sources=sources,
+                                             statuses=tuple(statuses)))
     result = []
     for rule in rules:
         updated = dataclasses.replace(rule, facets=tuple(attached[rule.id]))

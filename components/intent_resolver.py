@@ -50,7 +50,9 @@ def resolve(kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]]) -> List
         # the classifier's guesses stay visible, without confidence (no "Bedoel je" between them)
         return [{"name": forced, "confidence": 1.0}] + [dict(r, confidence=0.0) for r in ranking if r.get("name") != forced]
     if ranking and ranking[0].get("name") == INFORM_STATUS and "?" in text and len(text.split()) > MAX_STATUS_ONLY_WORDS:
-        ranking = ranking[1:] + ranking[:1]
+        # what the message asks is among the other intents: their confidences, without inform_status's share
+        rest = max(1e-6, 1.0 - float(ranking[0]["confidence"]))
+        ranking = [dict(r, confidence=min(1.0, float(r["confidence"]) / rest)) for r in ranking[1:]] + [dict(ranking[0], confidence=0.0)]
     if len(ranking) >= 2 and kb.overlap(ranking[0].get("name"), ranking[1].get("name")):
         ranking[0]["confidence"] = min(1.0, float(ranking[0]["confidence"]) + float(ranking[1]["confidence"]))
     return ranking

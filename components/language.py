@@ -50,7 +50,8 @@ _ENGLISH_CUES = """
     university course internship volunteer volunteering integration language lessons benefits
     allowance municipality pay paid get apply need know want find human person speak talk
     english dutch company our us there help can't don't doesn't isn't i'm what's
-    later cya cu r thx real
+    later cya cu r thx real benefit benefits keeping keep trial placement wage wages salary
+    contract fine fines rules rule allowed
 """
 
 _ALL = {
@@ -103,6 +104,35 @@ def foreign_language(text: str) -> Optional[str]:
     if foreign >= 2 and foreign > ours:
         return "other"
     return None
+
+
+# A message asks something when it has a question mark, a question word, or starts with a verb
+# (Dutch and English word order for yes/no questions). "Ze heeft een verblijfsvergunning" and "he has
+# the sticker in his passport" ask nothing; "ik kom uit Oekraïne, mag ik werken" does.
+_QUESTION = re.compile(
+    r"\?|\b(hoeveel|hoelang|hoe|wanneer|waar|waarom|welke?|wie|wat|how|what|when|where|which|who|why|whether|of ik)\b"
+    r"|(^|[,;:.!]\s*|\b(en|maar|and|but|so)\s+)(mag|mogen|kan|kun|kunnen|moet|moeten|heb|heeft|hebben|is|zijn|krijg|krijgt|geldt)"
+    r"\s+(ik|je|jij|u|hij|zij|ze|we|wij|jullie|een|die|dat|er)\b"
+    r"|(^|[,;:.!]\s*|\b(and|but|so)\s+)(can|may|must|should|do|does|did|is|are|will|would|could)"
+    r"\s+(i|you|he|she|they|we|it|there|an?|the|my|our|his|her)\b",
+    re.IGNORECASE,
+)
+# How a short follow-up that changes the person starts ("en voor een statushouder?", "what about
+# people from Ukraine?", "and if she has a permit?").
+_FOLLOW_UP_OPENER = re.compile(
+    r"^\s*(en|and|maar|but|ook|also|same|hetzelfde|what about|how about|hoe zit het|wat als|what if|geldt (dat|dit) ook|does (that|this) (also )?apply)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message asks a question (rather than only telling something)."""
+    return bool(_QUESTION.search(text))
+
+
+def opens_follow_up(text: str) -> bool:
+    """Whether a message starts the way a follow-up about someone else does ("en voor ...", "what about ...")."""
+    return bool(_FOLLOW_UP_OPENER.search(text))
 
 
 def language_scores(text: str) -> Dict[str, int]:

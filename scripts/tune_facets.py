@@ -46,7 +46,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     kb = load()
     overviews = facet_selection.overview_examples(kb)
-    cases = yaml.safe_load(args.dev.read_text(encoding="utf-8"))["cases"]
+    # single messages only: the last turn of a conversation depends on what came before
+    cases = [c for c in yaml.safe_load(args.dev.read_text(encoding="utf-8"))["cases"] if "question" in c]
     rows: List[Dict[str, object]] = []
     for c in CS:
         selector = facet_selection.FacetSelector(kb, overviews, c=c)
