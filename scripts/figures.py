@@ -22,6 +22,7 @@ SETS = [
     ("tests/dev/real_nl.yml", "development, Dutch (tuning)", False),
     ("tests/dev/real_en.yml", "development, English (tuning)", False),
     ("tests/dev/real2.yml", "development, second set (tuning; written 7 December 2026 without seeing the other sets)", False),
+    ("tests/dev/real3.yml", "development, third set (tuning; written 7 December 2026 without seeing the other sets)", False),
 ]
 
 

@@ -1,5 +1,5 @@
 """`make tune-facets`: chooses the facet classifier's regularisation (C) and least probability
-(actions/facet_selection.py) on the development set of concrete questions, tests/dev/facets.yml,
+(actions/facet_selection.py) on the development sets of concrete questions, tests/dev/facets*.yml,
 never on an evaluation set.
 
 Each question is known to belong to an entry (its expected intent); within that entry the selector
@@ -19,7 +19,7 @@ import yaml
 
 from scripts.train import ROOT
 
-DEV_SET = ROOT / "tests" / "dev" / "facets.yml"
+DEV_SETS = [ROOT / "tests" / "dev" / "facets.yml", ROOT / "tests" / "dev" / "facets2.yml"]
 WRONG_FACET_COST = 3
 CS = [0.1, 0.2, 0.5, 1.0]
 THRESHOLDS = [0.0, 0.2, 0.3, 0.4]
@@ -37,7 +37,7 @@ def outcome(expected: str, chosen: Optional[str]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=DEV_SET)
+    parser.add_argument("--dev", type=Path, nargs="+", default=DEV_SETS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -47,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     kb = load()
     overviews = facet_selection.overview_examples(kb)
     # single messages only: the last turn of a conversation depends on what came before
-    cases = [c for c in yaml.safe_load(args.dev.read_text(encoding="utf-8"))["cases"] if "question" in c]
+    cases = [c for path in args.dev for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"] if "question" in c]
     rows: List[Dict[str, object]] = []
     for c in CS:
         selector = facet_selection.FacetSelector(kb, overviews, c=c)
@@ -63,9 +63,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  **{k: found[k] for k in KINDS}))
     current = (facet_selection.C, facet_selection.THRESHOLD)
     lines = ["# Facet selection", "",
-             "Development set `tests/dev/facets.yml`: %d questions. Current setting: C %.2f, least probability %.2f. "
+             "Development sets %s: %d questions. Current setting: C %.2f, least probability %.2f. "
              "Cost = overview where a facet was asked + facet where the overview was right + %d x wrong facet." % (
-                 len(cases), current[0], current[1], WRONG_FACET_COST), ""]
+                 ", ".join("`%s`" % p.resolve().relative_to(ROOT) for p in args.dev), len(cases), current[0], current[1], WRONG_FACET_COST), ""]
     for language in ("nl", "en"):
         mine = sorted((r for r in rows if r["language"] == language), key=lambda r: (r["cost"], r["c"], r["threshold"]))
         lines += ["## %s" % {"nl": "Dutch", "en": "English"}[language], "",
