@@ -11,6 +11,11 @@ counts of a message's word n-grams and character n-grams):
 - per featurizer, sublinear TF-IDF weighting and length normalisation (sklearn's TfidfTransformer),
   so a long message does not outweigh a short one and the word and character blocks weigh the same;
 - a one-vs-rest linear SVM (LinearSVC) decides the ranking;
+- a message of several sentences is also classified on its question sentences alone (those with a
+  question mark, else the last one), and the two confidences are mixed (`question_weight`): the
+  context of a long e-mail ("we are a flower nursery, the women live in the municipal reception")
+  pulls less towards the topics it mentions in passing. Chosen on the development sets: with 0.2,
+  of 360 multi-sentence questions 12 instead of 20 got a wrong intent, 31 instead of 20 the fallback;
 - its scores become confidences by a softmax with one scale factor (temperature scaling), fitted
   on the scores of held-out folds of the training data so that the confidences are as close as
   possible to "how likely is this right". FallbackClassifier's threshold then has that meaning
@@ -26,7 +31,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import scipy.optimize
@@ -38,6 +44,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -49,6 +56,22 @@ logger = logging.getLogger(__name__)
 
 ARRAYS_FILE = "linear_intent_classifier.npz"  # TF-IDF weights per featurizer, SVM weights
 META_FILE = "linear_intent_classifier.json"  # featurizers, intents, confidence scale
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def question_spans(text: str) -> List[Tuple[int, int]]:
+    """The character spans of a message's question sentences (with a question mark, else the last
+    sentence); [] for a message of one sentence, whose question is the whole message."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    spans = [(a, b) for a, b in spans if text[a:b].strip()]
+    if len(spans) < 2:
+        return []
+    questions = [(a, b) for a, b in spans if "?" in text[a:b]]
+    return questions or spans[-1:]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -63,6 +86,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "C": 0.5,  # SVM regularisation: smaller is smoother
             "calibration_folds": 5,  # held-out folds for fitting the confidence scale
             "ranking_length": 10,  # intents kept in intent_ranking
+            "question_weight": 0.2,  # weight of the question sentences' confidences in a longer message
             "random_seed": 42,
         }
 
@@ -160,8 +184,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None or not messages:
             return messages
-        scores = _as_columns(self._features(messages) @ self.model["coef"].T + self.model["intercept"])
-        confidences = scipy.special.softmax(self.model["scale"] * scores, axis=1)
+        confidences = self._confidences(self._features(messages))
+        weight = float(self.config["question_weight"])
+        for index, message in enumerate(messages):
+            questions = self._question_features(message) if weight > 0 else None
+            if questions is not None:
+                confidences[index] = (1 - weight) * confidences[index] + weight * self._confidences(questions)[0]
         for message, row in zip(messages, confidences):
             order = np.argsort(-row)
             ranking = [{INTENT_NAME_KEY: self.model["intents"][i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
@@ -169,6 +197,29 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
+
+    def _confidences(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
+        scores = _as_columns(features @ self.model["coef"].T + self.model["intercept"])
+        return scipy.special.softmax(self.model["scale"] * scores, axis=1)
+
+    def _question_features(self, message: Message) -> Optional[scipy.sparse.csr_matrix]:
+        """The features of the message's question sentences alone: the sum of their tokens' rows of
+        each featurizer's sequence features (word bigrams across tokens are left out), or None when
+        the message is one sentence."""
+        text = message.get(TEXT) or ""
+        spans = question_spans(text)
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        mask = np.array([any(a <= token.start < b for a, b in spans) for token in tokens], dtype=bool)
+        if not spans or not mask.any() or mask.all():
+            return None
+        blocks = []
+        for origin, weighting in zip(self.model["origins"], self.model["weighting"]):
+            sequence, _ = message.get_sparse_features(TEXT, [origin])
+            if sequence is None or sequence.features.shape[0] != len(tokens):
+                return None
+            counts = scipy.sparse.csr_matrix(sequence.features.tocsr()[mask].sum(axis=0))
+            blocks.append(weighting.transform(counts))
+        return scipy.sparse.hstack(blocks).tocsr()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
