@@ -121,3 +121,13 @@ def test_two_intents(tmp_path):
     assert intent == "greet"
     assert [item["name"] for item in ranking] == ["greet", "ask_study"]
     assert abs(sum(item["confidence"] for item in ranking) - 1.0) < 1e-9
+
+
+def test_the_question_sentences_of_a_longer_message():
+    from components.linear_intent_classifier import question_spans
+
+    text = "Wij zijn een kwekerij. Ze wonen in de opvang. Moet ik een vergunning aanvragen? Wat meld ik aan wie?"
+    assert [text[a:b] for a, b in question_spans(text)] == ["Moet ik een vergunning aanvragen?", "Wat meld ik aan wie?"]
+    statement = "Wij hebben een kandidaat uit het azc. Graag hoor ik wat ik moet regelen."
+    assert [statement[a:b] for a, b in question_spans(statement)] == ["Graag hoor ik wat ik moet regelen."]
+    assert question_spans("Mag een asielzoeker bij ons werken?") == []
