@@ -41,6 +41,12 @@ OVERVIEW = "overview"
 C = 0.5
 # The least probability of the chosen facet (0: the most probable class decides).
 THRESHOLD = 0.0
+# A short question names the theme more often than a detail ("Werkvergunning asielzoeker", "Moet een
+# statushouder inburgeren?"): with at most SHORT_WORDS words it gets a facet only when that is at least
+# SHORT_PROBABILITY probable. On the facet development sets: Dutch 300 -> 313 of 352 right, English
+# 203 -> 204 of 227, no more wrong facets (at most 6 words: 310 / 203; at most 10: 304 / 185).
+SHORT_WORDS = 7
+SHORT_PROBABILITY = 0.5
 # A follow-up in the conversation's entry (a message the classifier did not take for a new question):
 # the closest phrasing needs this cosine similarity and twice the second facet's; chosen on the
 # follow-ups of tests/dev/real_*.yml (the entry's general questions are as similar as the facet there).
@@ -152,7 +158,10 @@ class FacetSelector:
         if classifier is None:
             return None
         label, probability = classifier.best(text)
-        if label == OVERVIEW or probability < (self.threshold if threshold is None else threshold):
+        least = self.threshold if threshold is None else threshold
+        if len(text.split()) <= SHORT_WORDS:
+            least = max(least, SHORT_PROBABILITY)
+        if label == OVERVIEW or probability < least:
             return None
         return FacetMatch(classifier.facets[label], probability)
 
