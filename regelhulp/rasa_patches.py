@@ -83,10 +83,23 @@ def apply() -> List[str]:
     return applied()
 
 
+def apply_all() -> List[str]:
+    """`apply()` and then the patches for long conversations (CONVERSATION_PATCHES); what the Rasa
+    server entry (regelhulp/rasa_server.py) runs. Returns the names of all patches applied."""
+    names = apply()
+    if names and not any(name in _applied for name in CONVERSATION_PATCHES):
+        _patch_sqlite_wal()
+        _patch_sql_tracker_cache()
+        logger.info("Rasa patches for long conversations applied: %s", ", ".join(CONVERSATION_PATCHES))
+    return applied()
+
+
 def revert() -> None:
     """Puts Rasa's own functions back (for tests that must see Rasa unpatched)."""
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
+
+    _revert_conversation_patches()
 
     if "RemoteAction._validate_action_result" in _originals:
         RemoteAction._validate_action_result = _originals.pop("RemoteAction._validate_action_result")  # type: ignore[assignment]
@@ -296,3 +309,243 @@ def _patch_debug_log_copies() -> None:
         _originals["%s.copy" % module.__name__] = module.copy
         module.copy = CopyForLogging(copy)  # type: ignore[attr-defined]
     _applied.append("debug-log-copies")
+
+
+# Patches for long conversations (applied by apply_all(), after the ones above) ----------------------
+
+CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache")
+
+
+def _revert_conversation_patches() -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    for name in ("__init__", "_retrieve", "_additional_events", "save"):
+        key = "SQLTrackerStore.%s (conversation patches)" % name
+        if key in _originals:
+            setattr(SQLTrackerStore, name, _originals.pop(key))
+    for name in CONVERSATION_PATCHES:
+        if name in _applied:
+            _applied.remove(name)
+
+
+def _keep_original(cls: type, name: str) -> Callable[..., Any]:
+    function = getattr(cls, name)
+    _originals["%s.%s (conversation patches)" % (cls.__name__, name)] = function
+    return function
+
+
+# 5. SQLite tracker store: write-ahead log, no fsync per message -----------------------------------
+
+
+def sqlite_pragmas(dbapi_connection: Any, connection_record: Any = None) -> None:
+    """WAL journal and synchronous=NORMAL on a new SQLite connection (see _patch_sqlite_wal)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _patch_sqlite_wal() -> None:
+    """The default profile's SQLite tracker store commits every message with a rollback journal and
+    `synchronous=FULL`: two fsyncs per message, during which Rasa's event loop (which runs the store
+    synchronously) serves nobody. With a write-ahead log and `synchronous=NORMAL` (SQLite's
+    recommendation for WAL) a commit appends to the log without an fsync; a crash of the process loses
+    nothing, a power failure or OS crash may lose the last commits (not a corrupted database). Readers
+    (purge, insights, tests reading the file with sqlite3) keep working, also while the server writes.
+    And SQLAlchemy 1.4 gives a SQLite file database no connection pool (NullPool): every read and every
+    save opened a new connection (and closing the last connection of a WAL database checkpoints it);
+    the engine is made again from the same URL with SQLAlchemy's SingletonThreadPool, which keeps one
+    connection per thread (Rasa uses the store from its event loop's thread). Only file-based SQLite
+    engines of SQLTrackerStore (and subclasses) are touched; PostgreSQL and in-memory SQLite are unchanged.
+    On a Rasa upgrade: check that SQLTrackerStore.__init__ still sets `engine` and `sessionmaker` and
+    nothing else bound to the engine, and which pool SQLAlchemy gives SQLite file databases."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    rasa_init = _keep_original(SQLTrackerStore, "__init__")
+
+    def __init__(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
+        rasa_init(self, *args, **kwargs)
+        engine = getattr(self, "engine", None)
+        if engine is None or engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+            return
+        # the same URL; a kept connection (per thread) with the pragmas instead of a new one per session
+        engine.dispose()
+        self.engine = sa.create_engine(engine.url, poolclass=sa.pool.SingletonThreadPool)
+        sa.event.listen(self.engine, "connect", sqlite_pragmas)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    __init__.__doc__ = rasa_init.__doc__
+    SQLTrackerStore.__init__ = __init__  # type: ignore[assignment]
+    _applied.append("sqlite-wal")
+
+
+# 6. SQL tracker store: the events of a conversation read once, kept while the database agrees -----
+
+TRACKER_CACHE_SIZE = 500  # conversations per store (least recently used go first)
+
+
+class CachedConversation:
+    """The stored rows of one conversation's current session as Rasa's query returns them: the event
+    dicts (marshal-encoded, so each read gets fresh dicts), the number and the highest id of ALL the
+    sender's rows (any insert or delete by anyone changes one of these), and the session start the
+    query filtered on."""
+
+    __slots__ = ("events", "count", "last_id", "session_start")
+
+    def __init__(self, events: List[bytes], count: int, last_id: Optional[int], session_start: Optional[float]):
+        self.events, self.count, self.last_id, self.session_start = events, count, last_id, session_start
+
+
+class TrackerCache:
+    """Per SQLTrackerStore: sender id -> CachedConversation, least recently used dropped first."""
+
+    def __init__(self, size: int = TRACKER_CACHE_SIZE):
+        from collections import OrderedDict
+
+        self.size = size
+        self.entries: "OrderedDict[str, CachedConversation]" = OrderedDict()
+
+    def get(self, sender_id: str) -> Optional[CachedConversation]:
+        entry = self.entries.get(sender_id)
+        if entry is not None:
+            self.entries.move_to_end(sender_id)
+        return entry
+
+    def put(self, sender_id: str, entry: CachedConversation) -> None:
+        self.entries[sender_id] = entry
+        self.entries.move_to_end(sender_id)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def drop(self, sender_id: str) -> None:
+        self.entries.pop(sender_id, None)
+
+
+def tracker_cache(store: Any) -> TrackerCache:
+    cache = store.__dict__.get("_regelhulp_tracker_cache")
+    if cache is None:
+        cache = store.__dict__["_regelhulp_tracker_cache"] = TrackerCache()
+    return cache
+
+
+def _sender_rows(store: Any, session: Any, sender_id: str) -> tuple:
+    """(number of rows, highest id) of all the sender's events: one indexed query."""
+    import sqlalchemy as sa
+
+    event = store.SQLEvent
+    return tuple(session.query(sa.func.count(event.id), sa.func.max(event.id)).filter(event.sender_id == sender_id).one())
+
+
+def valid_entry(store: Any, session: Any, sender_id: str) -> Optional[CachedConversation]:
+    """The cached conversation when the database still holds exactly the rows it was made from, else None."""
+    entry = tracker_cache(store).get(sender_id)
+    if entry is None:
+        return None
+    if _sender_rows(store, session, sender_id) != (entry.count, entry.last_id):
+        tracker_cache(store).drop(sender_id)
+        return None
+    return entry
+
+
+def _load_entry(store: Any, session: Any, sender_id: str) -> CachedConversation:
+    """Rasa's query for the current session (the same filters and order), with id, type and timestamp."""
+    import json
+    import marshal
+
+    from rasa.shared.core.events import SessionStarted
+
+    count, last_id = _sender_rows(store, session, sender_id)
+    event = store.SQLEvent
+    rows = store._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
+        event.type_name, event.timestamp, event.data).all()
+    starts = [timestamp for type_name, timestamp, _ in rows if type_name == SessionStarted.type_name and timestamp is not None]
+    return CachedConversation([marshal.dumps(json.loads(data)) for _, _, data in rows], count, last_id,
+                              max(starts) if starts else None)
+
+
+def _patch_sql_tracker_cache() -> None:
+    """Rasa reads every event of the conversation's current session from SQL and decodes its JSON for
+    every message, and counts them again when it saves (to find the new events): both grow with the
+    length of the conversation. Here each store keeps the decoded events of recent conversations. A
+    read first asks the database for the number and the highest id of the sender's rows (one indexed
+    query); only when both still match what the cache was made from are the cached events used,
+    otherwise Rasa's query runs again. So a write or delete by any other process or replica (purge,
+    another Rasa replica, the HTTP API) is seen, and the tracker is built from the same event dicts
+    by Rasa's own `DialogueStateTracker.from_dict`. After Rasa's own save the new rows are read back
+    (rows with a higher id) and appended when they belong to the same session as Rasa's query defines
+    it (not a new `session_started`, timestamp not before the session start); otherwise the entry is
+    dropped and the next read runs Rasa's query. Reads of all sessions go to Rasa unchanged."""
+    import json
+    import marshal
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_retrieve = _keep_original(SQLTrackerStore, "_retrieve")
+    rasa_additional_events = _keep_original(SQLTrackerStore, "_additional_events")
+    rasa_save = _keep_original(SQLTrackerStore, "save")
+
+    async def _retrieve(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        if fetch_events_from_all_sessions:
+            return await rasa_retrieve(self, sender_id, fetch_events_from_all_sessions)
+        with self.session_scope() as session:
+            entry = valid_entry(self, session, sender_id)
+            if entry is None:
+                entry = _load_entry(self, session, sender_id)
+                if entry.events:
+                    tracker_cache(self).put(sender_id, entry)
+        events = [marshal.loads(data) for data in entry.events]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _additional_events(self: SQLTrackerStore, session: Any, tracker: DialogueStateTracker) -> Any:
+        import itertools
+
+        entry = valid_entry(self, session, tracker.sender_id)
+        if entry is None:
+            return rasa_additional_events(self, session, tracker)
+        return itertools.islice(tracker.events, len(entry.events), len(tracker.events))
+
+    async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+        sender_id = tracker.sender_id
+        cache = tracker_cache(self)
+        before = cache.get(sender_id)
+        try:
+            await rasa_save(self, tracker)
+        except BaseException:
+            cache.drop(sender_id)
+            raise
+        if before is None:
+            return
+        with self.session_scope() as session:
+            entry = cache.get(sender_id)
+            if entry is not before:
+                return
+            event = self.SQLEvent
+            rows = (session.query(event.id, event.type_name, event.timestamp, event.data)
+                    .filter(event.sender_id == sender_id, event.id > (entry.last_id or 0)).order_by(event.id).all())
+            count, last_id = _sender_rows(self, session, sender_id)
+            same_session = all(
+                type_name != SessionStarted.type_name
+                and (entry.session_start is None or (timestamp is not None and timestamp >= entry.session_start))
+                for _, type_name, timestamp, _ in rows
+            )
+            if not same_session or count != entry.count + len(rows) or (rows and rows[-1][0] != last_id):
+                cache.drop(sender_id)  # a new session, or rows changed that are not ours: Rasa's query next time
+                return
+            entry.events.extend(marshal.dumps(json.loads(data)) for _, _, _, data in rows)
+            entry.count, entry.last_id = count, last_id
+
+    _retrieve.__doc__ = rasa_retrieve.__doc__
+    _additional_events.__doc__ = rasa_additional_events.__doc__
+    save.__doc__ = rasa_save.__doc__
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
+    SQLTrackerStore._additional_events = _additional_events  # type: ignore[assignment]
+    SQLTrackerStore.save = save  # type: ignore[assignment]
+    _applied.append("sql-tracker-cache")
