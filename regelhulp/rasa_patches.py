@@ -90,6 +90,7 @@ def apply_all() -> List[str]:
     if names and not any(name in _applied for name in CONVERSATION_PATCHES):
         _patch_sqlite_wal()
         _patch_sql_tracker_cache()
+        _patch_incremental_states()
         logger.info("Rasa patches for long conversations applied: %s", ", ".join(CONVERSATION_PATCHES))
     return applied()
 
@@ -313,7 +314,7 @@ def _patch_debug_log_copies() -> None:
 
 # Patches for long conversations (applied by apply_all(), after the ones above) ----------------------
 
-CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache")
+CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states")
 
 
 def _revert_conversation_patches() -> None:
@@ -323,6 +324,11 @@ def _revert_conversation_patches() -> None:
         key = "SQLTrackerStore.%s (conversation patches)" % name
         if key in _originals:
             setattr(SQLTrackerStore, name, _originals.pop(key))
+    from rasa.shared.core.domain import Domain
+
+    if "Domain.states_for_tracker_history (conversation patches)" in _originals:
+        Domain.states_for_tracker_history = _originals.pop("Domain.states_for_tracker_history (conversation patches)")
+    _STATES.clear()
     for name in CONVERSATION_PATCHES:
         if name in _applied:
             _applied.remove(name)
@@ -549,3 +555,216 @@ def _patch_sql_tracker_cache() -> None:
     SQLTrackerStore._additional_events = _additional_events  # type: ignore[assignment]
     SQLTrackerStore.save = save  # type: ignore[assignment]
     _applied.append("sql-tracker-cache")
+
+
+# 7. Dialogue states: computed once per conversation turn, not again for the whole history ----------
+
+STATES_CACHE_SIZE = 1500  # (conversation, arguments) pairs; about three per conversation
+
+
+def _replay_safe_event_types() -> tuple:
+    """Events whose `apply_to` only sets the replay tracker's state from the event itself. Any other
+    event in the history (EntitiesAdded mutates the user message on every replay, reverts replay the
+    tracker's own events, ...) sends the computation to Rasa's own code."""
+    from rasa.shared.core import events as ev
+
+    return (ev.ActionExecuted, ev.UserUttered, ev.BotUttered, ev.SlotSet, ev.DefinePrevUserUtteredFeaturization,
+            ev.ActiveLoop, ev.LoopInterrupted, ev.FollowupAction, ev.ActionExecutionRejected, ev.ConversationPaused,
+            ev.ConversationResumed, ev.AllSlotsReset)
+
+
+class StatesRun:
+    """Rasa's `Domain.states_for_tracker_history` loop, stopped after the applied events seen so far so that
+    it can go on with the next ones: the replay tracker, the states of the turns so far (without the final
+    one, which depends on what comes next) and the loop's two variables."""
+
+    __slots__ = ("domain", "slots", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden", "flat")
+
+    def __init__(self, domain: Any, slots: tuple, tracker: Any):
+        self.domain, self.slots, self.tracker = domain, slots, tracker
+        self.events: List[Any] = []
+        self.states: List[Dict[str, Any]] = []
+        self.last_ml_action_sub_state: Any = None
+        self.turn_was_hidden = False
+        self.flat = True  # all states so far pass immutable_values
+
+    def turn(self, tr: Any, hide_rule_turn: bool, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+             rule_only_data: Optional[Dict[str, Any]]) -> None:
+        """The body of Rasa's loop for one prior tracker (rasa/shared/core/domain.py, 3.6)."""
+        import rasa.shared.core.constants
+
+        domain = self.domain
+        if ignore_rule_only_turns:
+            if not self.turn_was_hidden:
+                self.last_ml_action_sub_state = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                self.turn_was_hidden = hide_rule_turn
+            if self.turn_was_hidden:
+                return
+        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            if self.states:
+                domain._substitute_rule_only_user_input(state, self.states[-1])
+            if self.last_ml_action_sub_state:
+                state[rasa.shared.core.constants.PREVIOUS_ACTION] = self.last_ml_action_sub_state
+        state = domain._clean_state(state)
+        if self.flat and not immutable_values(state):
+            self.flat = False
+        self.states.append(state)
+
+
+_STATES: "Dict[tuple, StatesRun]" = {}
+
+
+# What makes an event what it is, for the events of _replay_safe_event_types (besides type and timestamp).
+EVENT_FIELDS = {
+    "UserUttered": ("text", "intent", "entities", "message_id"),
+    "BotUttered": ("text", "data"),
+    "ActionExecuted": ("action_name", "action_text", "policy", "hide_rule_turn"),
+    "SlotSet": ("key", "value"),
+    "DefinePrevUserUtteredFeaturization": ("use_text_for_featurization",),
+    "ActiveLoop": ("name",),
+    "LoopInterrupted": ("is_interrupted",),
+    "FollowupAction": ("action_name",),
+    "ActionExecutionRejected": ("action_name", "policy"),
+}
+_FIELDS_BY_TYPE: Dict[type, tuple] = {}
+
+
+def _fields(cls: type) -> tuple:
+    fields = _FIELDS_BY_TYPE.get(cls)
+    if fields is None:
+        fields = _FIELDS_BY_TYPE[cls] = EVENT_FIELDS.get(cls.__name__, ())
+    return fields
+
+
+def same_events(cached: List[Any], events: List[Any]) -> bool:
+    """True when EVENTS begins with the events of CACHED: the same objects, or events of the same type with the
+    same timestamp and the same EVENT_FIELDS (the events are read from the store anew for every message;
+    Event.__eq__ is slower than the replay it would save). A UserUttered's `use_text_for_featurization` is
+    not compared: the replay itself sets it (from the DefinePrevUserUtteredFeaturization event after it)."""
+    if len(events) < len(cached):
+        return False
+    for old, new in zip(cached, events):
+        if old is new:
+            continue
+        cls = type(old)
+        if cls is not type(new) or old.timestamp != new.timestamp:
+            return False
+        a, b = old.__dict__, new.__dict__
+        for name in _fields(cls):
+            if a.get(name) != b.get(name):
+                return False
+    return True
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def immutable_values(state: Dict[str, Any]) -> bool:
+    """True when every value in the state's sub-states is a string, number, None or a tuple of them."""
+    for sub_state in state.values():
+        if type(sub_state) is not dict:
+            return False
+        for value in sub_state.values():
+            if isinstance(value, tuple):
+                if not all(isinstance(item, _IMMUTABLE) for item in value):
+                    return False
+            elif not isinstance(value, _IMMUTABLE):
+                return False
+    return True
+
+
+def copy_states(states: List[Dict[str, Any]], flat: bool = False) -> List[Dict[str, Any]]:
+    """A copy of the states in which objects shared between states are shared again, as in the list Rasa
+    builds; callers change the states they get (the last user input). FLAT: every state is a dict of
+    sub-state dicts with immutable values (immutable_values), so two levels are copied; else dicts and
+    lists at any depth."""
+    memo: Dict[int, Any] = {}
+    if flat:
+        result = []
+        for state in states:
+            new = {}
+            for name, sub_state in state.items():
+                done = memo.get(id(sub_state))
+                if done is None:
+                    done = memo[id(sub_state)] = sub_state.copy()
+                new[name] = done
+            result.append(new)
+        return result
+
+    def copy(value: Any) -> Any:
+        if isinstance(value, dict):
+            done = memo.get(id(value))
+            if done is None:
+                done = memo[id(value)] = {k: copy(v) for k, v in value.items()}
+            return done
+        if isinstance(value, list):
+            done = memo.get(id(value))
+            if done is None:
+                done = memo[id(value)] = [copy(v) for v in value]
+            return done
+        return value  # strings, numbers, tuples of them
+
+    return [copy(state) for state in states]
+
+
+def _patch_incremental_states() -> None:
+    """The policies ask for the dialogue states of the whole conversation several times per prediction
+    (MemoizationPolicy and RulePolicy, with different arguments), and Rasa computes them each time by
+    replaying every applied event on a fresh tracker: this grew with the length of the conversation. The
+    state of a turn depends only on the events before it, so here the computation of each (conversation,
+    arguments) pair is kept (StatesRun: Rasa's loop, stopped after the events seen so far) and goes on with
+    the new events only, when the tracker's applied events begin with the ones already replayed (same
+    events, same timestamps), the domain and the slot definitions are the same, and every event is one whose
+    replay depends on nothing but the event (_replay_safe_event_types). Otherwise, and for rule trackers or
+    a maximum event history, Rasa's own method runs. The caller gets a copy of the states (see copy_states).
+    On a Rasa upgrade: compare Domain.states_for_tracker_history and DialogueStateTracker.generate_all_prior_trackers
+    and init_copy with StatesRun.turn and this function."""
+    from collections import OrderedDict
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted
+
+    global _STATES
+    _STATES = OrderedDict()
+    rasa_states = _keep_original(Domain, "states_for_tracker_history")
+    safe = _replay_safe_event_types()
+
+    def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
+                                   ignore_rule_only_turns: bool = False,
+                                   rule_only_data: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        if getattr(tracker, "is_rule_tracker", False) or getattr(tracker, "_max_event_history", None) is not None:
+            return rasa_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        events = tracker.applied_events()
+        if any(type(event) not in safe for event in events):
+            return rasa_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        slots = tuple((name, type(slot), repr(slot.initial_value), slot.influence_conversation)
+                      for name, slot in tracker.slots.items())
+        key = (tracker.sender_id, id(self), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+        run = _STATES.get(key)
+        if run is None or run.domain is not self or run.slots != slots or not same_events(run.events, events):
+            run = StatesRun(self, slots, tracker.init_copy())
+        else:
+            _STATES.move_to_end(key)
+        args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        for event in events[len(run.events):]:
+            if isinstance(event, ActionExecuted):
+                run.turn(run.tracker, event.hide_rule_turn, *args)
+            run.tracker.update(event)
+        run.events = events
+        # the final turn (the tracker after all events), without keeping it in the run
+        kept = (len(run.states), run.last_ml_action_sub_state, run.turn_was_hidden, run.flat)
+        run.turn(run.tracker, False, *args)
+        result = copy_states(run.states, run.flat)
+        del run.states[kept[0]:]
+        run.last_ml_action_sub_state, run.turn_was_hidden, run.flat = kept[1:]
+        _STATES[key] = run
+        while len(_STATES) > STATES_CACHE_SIZE:
+            _STATES.popitem(last=False)
+        return result
+
+    states_for_tracker_history.__doc__ = rasa_states.__doc__
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[assignment]
+    _applied.append("incremental-dialogue-states")
