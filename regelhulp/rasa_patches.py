@@ -437,12 +437,25 @@ def tracker_cache(store: Any) -> TrackerCache:
     return cache
 
 
+def _statements(store: Any) -> Dict[str, Any]:
+    """The two plain SQL statements of the cache, for the store's events table (made once per store)."""
+    statements = store.__dict__.get("_regelhulp_statements")
+    if statements is None:
+        import sqlalchemy as sa
+
+        table = store.SQLEvent.__table__
+        name = table.name if not table.schema else "%s.%s" % (table.schema, table.name)
+        statements = store.__dict__["_regelhulp_statements"] = {
+            "rows": sa.text("SELECT count(id), max(id) FROM %s WHERE sender_id = :sender_id" % name),
+            "newer": sa.text("SELECT id, type_name, timestamp, data FROM %s WHERE sender_id = :sender_id AND id > :last_id "
+                             "ORDER BY id" % name),
+        }
+    return statements
+
+
 def _sender_rows(store: Any, session: Any, sender_id: str) -> tuple:
     """(number of rows, highest id) of all the sender's events: one indexed query."""
-    import sqlalchemy as sa
-
-    event = store.SQLEvent
-    return tuple(session.query(sa.func.count(event.id), sa.func.max(event.id)).filter(event.sender_id == sender_id).one())
+    return tuple(session.execute(_statements(store)["rows"], {"sender_id": sender_id}).one())
 
 
 def valid_entry(store: Any, session: Any, sender_id: str) -> Optional[CachedConversation]:
@@ -533,20 +546,20 @@ def _patch_sql_tracker_cache() -> None:
             entry = cache.get(sender_id)
             if entry is not before:
                 return
-            event = self.SQLEvent
-            rows = (session.query(event.id, event.type_name, event.timestamp, event.data)
-                    .filter(event.sender_id == sender_id, event.id > (entry.last_id or 0)).order_by(event.id).all())
-            count, last_id = _sender_rows(self, session, sender_id)
+            # the rows stored after the cached ones (ours, and any other writer's): the next read checks
+            # the number and the highest id of all rows again, so a delete is seen there
+            rows = session.execute(_statements(self)["newer"], {"sender_id": sender_id, "last_id": entry.last_id or 0}).all()
             same_session = all(
                 type_name != SessionStarted.type_name
                 and (entry.session_start is None or (timestamp is not None and timestamp >= entry.session_start))
                 for _, type_name, timestamp, _ in rows
             )
-            if not same_session or count != entry.count + len(rows) or (rows and rows[-1][0] != last_id):
-                cache.drop(sender_id)  # a new session, or rows changed that are not ours: Rasa's query next time
+            if not same_session:
+                cache.drop(sender_id)  # a new session: Rasa's query next time
                 return
             entry.events.extend(marshal.dumps(json.loads(data)) for _, _, _, data in rows)
-            entry.count, entry.last_id = count, last_id
+            if rows:
+                entry.count, entry.last_id = entry.count + len(rows), rows[-1][0]
 
     _retrieve.__doc__ = rasa_retrieve.__doc__
     _additional_events.__doc__ = rasa_additional_events.__doc__
@@ -578,7 +591,8 @@ class StatesRun:
     it can go on with the next ones: the replay tracker, the states of the turns so far (without the final
     one, which depends on what comes next) and the loop's two variables."""
 
-    __slots__ = ("domain", "slots", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden", "flat")
+    __slots__ = ("domain", "slots", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden", "flat",
+                 "user_at", "bot_at")
 
     def __init__(self, domain: Any, slots: tuple, tracker: Any):
         self.domain, self.slots, self.tracker = domain, slots, tracker
@@ -587,6 +601,19 @@ class StatesRun:
         self.last_ml_action_sub_state: Any = None
         self.turn_was_hidden = False
         self.flat = True  # all states so far pass immutable_values
+        # positions in `events` of the user and bot events the replay tracker holds as latest_message and
+        # latest_bot_utterance: going on with another tracker's events, it must hold that tracker's objects
+        # (replaying DefinePrevUserUtteredFeaturization sets an attribute of the user event it holds)
+        self.user_at: Optional[int] = None
+        self.bot_at: Optional[int] = None
+
+    def take_over(self, events: List[Any]) -> None:
+        """Goes on with EVENTS (which begin with equal events, see same_events) instead of self.events."""
+        if self.user_at is not None:
+            self.tracker.latest_message = events[self.user_at]
+        if self.bot_at is not None:
+            self.tracker.latest_bot_utterance = events[self.bot_at]
+        self.events = events
 
     def turn(self, tr: Any, hide_rule_turn: bool, omit_unset_slots: bool, ignore_rule_only_turns: bool,
              rule_only_data: Optional[Dict[str, Any]]) -> None:
@@ -725,7 +752,7 @@ def _patch_incremental_states() -> None:
     from collections import OrderedDict
 
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
     global _STATES
     _STATES = OrderedDict()
@@ -749,11 +776,17 @@ def _patch_incremental_states() -> None:
         else:
             _STATES.move_to_end(key)
         args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        for event in events[len(run.events):]:
+        done = len(run.events)
+        run.take_over(events)
+        for index in range(done, len(events)):
+            event = events[index]
             if isinstance(event, ActionExecuted):
                 run.turn(run.tracker, event.hide_rule_turn, *args)
             run.tracker.update(event)
-        run.events = events
+            if isinstance(event, UserUttered):
+                run.user_at = index
+            elif isinstance(event, BotUttered):
+                run.bot_at = index
         # the final turn (the tracker after all events), without keeping it in the run
         kept = (len(run.states), run.last_ml_action_sub_state, run.turn_was_hidden, run.flat)
         run.turn(run.tracker, False, *args)
