@@ -91,6 +91,7 @@ def apply_all() -> List[str]:
         _patch_sqlite_wal()
         _patch_sql_tracker_cache()
         _patch_incremental_states()
+        _patch_gc_freeze()
         logger.info("Rasa patches for long conversations applied: %s", ", ".join(CONVERSATION_PATCHES))
     return applied()
 
@@ -314,7 +315,7 @@ def _patch_debug_log_copies() -> None:
 
 # Patches for long conversations (applied by apply_all(), after the ones above) ----------------------
 
-CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states")
+CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "gc-freeze-after-load")
 
 
 def _revert_conversation_patches() -> None:
@@ -324,8 +325,11 @@ def _revert_conversation_patches() -> None:
         key = "SQLTrackerStore.%s (conversation patches)" % name
         if key in _originals:
             setattr(SQLTrackerStore, name, _originals.pop(key))
+    from rasa.core import agent
     from rasa.shared.core.domain import Domain
 
+    if "agent.load_agent (conversation patches)" in _originals:
+        agent.load_agent = _originals.pop("agent.load_agent (conversation patches)")
     if "Domain.states_for_tracker_history (conversation patches)" in _originals:
         Domain.states_for_tracker_history = _originals.pop("Domain.states_for_tracker_history (conversation patches)")
     _STATES.clear()
@@ -801,3 +805,33 @@ def _patch_incremental_states() -> None:
     states_for_tracker_history.__doc__ = rasa_states.__doc__
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[assignment]
     _applied.append("incremental-dialogue-states")
+
+
+# 8. Garbage collector: the loaded model is not traversed again at every full collection ------------
+
+
+def _patch_gc_freeze() -> None:
+    """Python's cyclic garbage collector traverses every tracked object of the process at each full
+    (generation 2) collection: with the loaded model (spaCy, TensorFlow, scikit-learn, the knowledge base)
+    that took 100-300 ms of CPU, at a random message now and then (seen in the CPU per message of long
+    conversations). After Rasa loads a model (`rasa.core.agent.load_agent`: at start and when a model is
+    replaced through the HTTP API) the objects that exist then are collected once and moved to the
+    permanent generation (`gc.freeze()`), which collections skip. Garbage is still freed by reference
+    counting; only reference cycles among the frozen objects (a replaced model's) are not collected.
+    On a Rasa upgrade: check that rasa/core/run.py still loads the model through `agent.load_agent`."""
+    import gc
+
+    from rasa.core import agent
+
+    rasa_load_agent = agent.load_agent
+    _originals["agent.load_agent (conversation patches)"] = rasa_load_agent
+
+    async def load_agent(*args: Any, **kwargs: Any) -> Any:
+        loaded = await rasa_load_agent(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return loaded
+
+    load_agent.__doc__ = rasa_load_agent.__doc__
+    agent.load_agent = load_agent  # type: ignore[assignment]
+    _applied.append("gc-freeze-after-load")

@@ -14,14 +14,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from regelhulp import rasa_patches
 
-CONVERSATION = ["sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states"]
+CONVERSATION = ["sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "gc-freeze-after-load"]
 
 
 @pytest.fixture
 def patched():
     rasa_patches.revert()
     assert rasa_patches.apply_all() == rasa_patches.applied()
-    assert rasa_patches.applied()[-3:] == CONVERSATION
+    assert rasa_patches.applied()[-4:] == CONVERSATION == list(rasa_patches.CONVERSATION_PATCHES)
     yield
     rasa_patches.revert()
 
@@ -232,3 +232,27 @@ def test_revert_puts_rasa_s_functions_back(patched):
     assert "domain.py" in Domain.states_for_tracker_history.__code__.co_filename
     assert "tracker_store.py" in SQLTrackerStore.__init__.__code__.co_filename
     assert rasa_patches.applied() == []
+
+
+def test_the_model_is_frozen_for_the_garbage_collector_after_it_is_loaded(monkeypatch):
+    import gc
+
+    from rasa.core import agent
+
+    frozen: List[int] = []
+
+    async def rasa_load_agent(*args: Any, **kwargs: Any) -> str:
+        assert frozen == []  # after the model is loaded
+        return "agent %s" % kwargs["model_path"]
+
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    monkeypatch.setattr(agent, "load_agent", rasa_load_agent)
+    rasa_patches.revert()
+    try:
+        rasa_patches.apply_all()
+        assert agent.load_agent is not rasa_load_agent
+        assert run(agent.load_agent(model_path="m")) == "agent m"
+        assert frozen == [1]
+    finally:
+        rasa_patches.revert()
+    assert agent.load_agent is rasa_load_agent
