@@ -91,6 +91,7 @@ def apply_all() -> List[str]:
         _patch_sqlite_wal()
         _patch_sql_tracker_cache()
         _patch_incremental_states()
+        _patch_applied_events()
         _patch_gc_freeze()
         logger.info("Rasa patches for long conversations applied: %s", ", ".join(CONVERSATION_PATCHES))
     return applied()
@@ -315,7 +316,8 @@ def _patch_debug_log_copies() -> None:
 
 # Patches for long conversations (applied by apply_all(), after the ones above) ----------------------
 
-CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "gc-freeze-after-load")
+CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "applied-events-by-type",
+                        "gc-freeze-after-load")
 
 
 def _revert_conversation_patches() -> None:
@@ -330,6 +332,10 @@ def _revert_conversation_patches() -> None:
 
     if "agent.load_agent (conversation patches)" in _originals:
         agent.load_agent = _originals.pop("agent.load_agent (conversation patches)")
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if "DialogueStateTracker.applied_events (conversation patches)" in _originals:
+        DialogueStateTracker.applied_events = _originals.pop("DialogueStateTracker.applied_events (conversation patches)")
     if "Domain.states_for_tracker_history (conversation patches)" in _originals:
         Domain.states_for_tracker_history = _originals.pop("Domain.states_for_tracker_history (conversation patches)")
     _STATES.clear()
@@ -835,3 +841,71 @@ def _patch_gc_freeze() -> None:
     load_agent.__doc__ = rasa_load_agent.__doc__
     agent.load_agent = load_agent  # type: ignore[assignment]
     _applied.append("gc-freeze-after-load")
+
+
+# 9. Applied events: the kind of each event from its class, looked up once per class ------------------
+
+_APPEND, _RESET, _ACTION_REVERTED, _USER_REVERTED, _LOOP = range(5)
+_EVENT_KINDS: Dict[type, int] = {}
+
+
+def event_kind(cls: type) -> int:
+    """What DialogueStateTracker.applied_events does with an event of class CLS, in the order it checks."""
+    kind = _EVENT_KINDS.get(cls)
+    if kind is None:
+        from rasa.shared.core.events import ActionReverted, ActiveLoop, Restarted, SessionStarted, UserUtteranceReverted
+
+        if issubclass(cls, (Restarted, SessionStarted)):
+            kind = _RESET
+        elif issubclass(cls, ActionReverted):
+            kind = _ACTION_REVERTED
+        elif issubclass(cls, UserUtteranceReverted):
+            kind = _USER_REVERTED
+        elif issubclass(cls, ActiveLoop):
+            kind = _LOOP
+        else:
+            kind = _APPEND
+        _EVENT_KINDS[cls] = kind
+    return kind
+
+
+def _patch_applied_events() -> None:
+    """`DialogueStateTracker.applied_events` (the events without the undone ones) walks all events of the
+    conversation with up to five `isinstance` checks against abstract (ABCMeta) event classes each, and
+    it is called several times per prediction (dialogue states, session check, the action server's
+    tracker): it grew with the conversation. Here the kind of an event is looked up by its class
+    (event_kind: the same checks, as `issubclass`, once per class), and the same algorithm runs on it.
+    A conversation with active loops (forms), whose loop-execution rule looks at the events around
+    each one, goes to Rasa's own method. On a Rasa upgrade: compare applied_events in
+    rasa/shared/core/trackers.py with this function."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_applied_events = DialogueStateTracker.applied_events
+    _originals["DialogueStateTracker.applied_events (conversation patches)"] = rasa_applied_events
+
+    def applied_events(self: DialogueStateTracker) -> List[Any]:
+        events = self.events
+        kinds = [_EVENT_KINDS.get(type(event)) for event in events]
+        if None in kinds:
+            kinds = [event_kind(type(event)) for event in events]
+        if _LOOP in kinds:
+            # loop_names is built from ActiveLoop events with a name; without them Rasa's loop branch never applies
+            if any(event.name for event, kind in zip(events, kinds) if kind == _LOOP):
+                return rasa_applied_events(self)
+        applied: List[Any] = []
+        for event, kind in zip(events, kinds):
+            if kind == _RESET:
+                applied = []
+            elif kind == _ACTION_REVERTED:
+                self._undo_till_previous(ActionExecuted, applied)
+            elif kind == _USER_REVERTED:
+                self._undo_till_previous(UserUttered, applied)
+                self._undo_till_previous(ActionExecuted, applied)
+            else:
+                applied.append(event)
+        return applied
+
+    applied_events.__doc__ = rasa_applied_events.__doc__
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[assignment]
+    _applied.append("applied-events-by-type")

@@ -14,14 +14,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from regelhulp import rasa_patches
 
-CONVERSATION = ["sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "gc-freeze-after-load"]
+CONVERSATION = ["sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "applied-events-by-type",
+                "gc-freeze-after-load"]
 
 
 @pytest.fixture
 def patched():
     rasa_patches.revert()
     assert rasa_patches.apply_all() == rasa_patches.applied()
-    assert rasa_patches.applied()[-4:] == CONVERSATION == list(rasa_patches.CONVERSATION_PATCHES)
+    assert rasa_patches.applied()[-5:] == CONVERSATION == list(rasa_patches.CONVERSATION_PATCHES)
     yield
     rasa_patches.revert()
 
@@ -256,3 +257,24 @@ def test_the_model_is_frozen_for_the_garbage_collector_after_it_is_loaded(monkey
     finally:
         rasa_patches.revert()
     assert agent.load_agent is rasa_load_agent
+
+
+def test_applied_events_are_rasa_s(patched, domain):
+    rasa_applied = rasa_patches._originals["DialogueStateTracker.applied_events (conversation patches)"]
+    trackers = growing_trackers(domain, "applied")
+    with_loop = trackers[-1].copy()
+    with_loop.update(rasa_events.ActiveLoop("some_form"))
+    with_loop.update(rasa_events.ActionExecuted("some_form"))
+    with_loop.update(rasa_events.ActiveLoop(None))
+    without_name = trackers[-1].copy()
+    without_name.update(rasa_events.ActiveLoop(None))
+    reverted = trackers[-1].copy()
+    reverted.update(rasa_events.ActionExecuted("utter_greet"))
+    reverted.update(rasa_events.ActionReverted())
+    reverted.update(rasa_events.Restarted())
+    reverted.update(rasa_events.ActionExecuted("action_listen"))
+    for tracker in trackers + [with_loop, without_name, reverted]:
+        ours = tracker.applied_events()
+        theirs = rasa_applied(tracker)
+        assert len(ours) == len(theirs) and all(a is b for a, b in zip(ours, theirs))
+    assert len(reverted.applied_events()) == 1
