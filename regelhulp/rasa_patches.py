@@ -27,6 +27,16 @@ scripts/servers.py runs instead of `python -m rasa`). A profile of the server un
    on as it is when no anonymisation pipeline is registered (Rasa Open Source never has one), and
    copies as before when one is.
 
+`apply_all()` (what the server entry runs) then applies the patches for long conversations
+(CONVERSATION_PATCHES, numbered 5-9 below; each function's docstring says what it replaces and what
+to compare on an upgrade): 5. sqlite-wal (SQLite tracker store: one kept connection, write-ahead log,
+no fsync per message), 6. sql-tracker-cache (the session's events kept per conversation while the
+database's row count and highest id for the sender are unchanged), 7. incremental-dialogue-states
+(`Domain.states_for_tracker_history` goes on from the replay of the previous call), 8.
+gc-freeze-after-load (`gc.freeze()` after the model is loaded), 9. applied-events-by-type
+(`DialogueStateTracker.applied_events` with the event kinds looked up per class). They are tested in
+tests/test_rasa_patches_conversation.py.
+
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
