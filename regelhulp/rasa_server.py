@@ -15,7 +15,7 @@ BANNER = "regelhulp: Rasa patches applied: "
 
 
 def main() -> None:
-    names = rasa_patches.apply()  # raises on a Rasa version the patches were not written for
+    names = rasa_patches.apply_all()  # raises on a Rasa version the patches were not written for
     if names:
         print(BANNER + ", ".join(names), file=sys.stderr, flush=True)
     else:
