@@ -26,12 +26,40 @@ DATA = ["data", "build/nlu"]  # build/nlu: examples generated from the facets (s
 KEEP_MODELS = 3
 
 
+# Only source files count: whatever Python or an editor writes next to them (__pycache__/*.pyc,
+# *.swp, .DS_Store) must not change the fingerprint, or every `rasa train` (which imports components/
+# and so writes bytecode) would make the next `make run` train again.
+SOURCE_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".md", ".txt")
+
+
+def _git_files(root: Path, path: Path) -> Optional[List[Path]]:
+    """The files git tracks (or would track: new, not ignored) under `path`; None without git or
+    outside a work tree, and for generated folders git ignores (build/), where it lists nothing."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", str(path.relative_to(root))],
+            cwd=root, capture_output=True, check=True, timeout=30,
+        ).stdout.decode()
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    files = [root / name for name in listed.split("\0") if name]
+    return [f for f in files if f.is_file()] or None
+
+
+def source_files(path: Path, root: Path = ROOT) -> List[Path]:
+    """The files of one input: the file itself, or the tracked source files of a folder."""
+    if not path.is_dir():
+        return [path]
+    files = _git_files(root, path)
+    if files is None:
+        files = [p for p in path.rglob("*") if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(root).parts)]
+    return sorted(f for f in files if f.suffix in SOURCE_SUFFIXES)
+
+
 def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in [config] + INPUTS:
-        path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
-        for file in files:
+        for file in source_files(root / name, root):
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")
     return digest.hexdigest()[:12]
