@@ -1,6 +1,7 @@
 """Redaction of personal data in a user message, before anything is parsed, logged or stored.
 
-Replaced by the placeholder "[weggelaten]": BSN (9 digits that pass the 11-test), IBAN (valid mod-97 check),
+Replaced by the placeholder "[weggelaten]": BSN (9 digits that pass the 11-test), IBAN (the check digits and
+the length and format of the country's account number; python-stdnum does both checks),
 e-mail addresses, phone numbers (Dutch and international), and dates of birth (a date next to a
 word like "geboren", or a full date whose year lies at least 12 years back). Dates of rules
 ("sinds 29 november 2023") stay, because the assistant needs them.
@@ -10,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import List, NamedTuple, Tuple
+
+from stdnum import iban as stdnum_iban
+from stdnum.nl import bsn as stdnum_bsn
 
 # One neutral placeholder for every kind: a placeholder such as "[telefoonnummer]" would itself
 # steer the intent classifier (towards the organisation's-phone-number questions, measured). The
@@ -44,19 +48,16 @@ class Redaction(NamedTuple):
 
 
 def passes_eleven_test(digits: str) -> bool:
-    """The BSN check: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is a multiple of 11 (and not all zeros)."""
+    """The BSN check (the 11-test), for exactly 9 digits that are not all zeros."""
     if len(digits) != 9 or not digits.isdigit() or int(digits) == 0:
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1))) - int(digits[8])
-    return total % 11 == 0
+    return bool(stdnum_bsn.is_valid(digits))
 
 
 def valid_iban(candidate: str) -> bool:
-    iban = re.sub(r"\s", "", candidate).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
-        return False
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    """A valid IBAN: check digits, and the length and format of the account number of its country
+    (an NL IBAN has 18 characters: NL, 2 check digits, a 4-letter bank code and 10 digits)."""
+    return bool(stdnum_iban.is_valid(candidate, check_country=True))
 
 
 def _year_of(match: re.Match) -> int:

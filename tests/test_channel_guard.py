@@ -59,6 +59,25 @@ def test_checks():
     assert valid_iban("NL91 ABNA 0417 1643 00") and not valid_iban("NL91 ABNA 0417 1643 01")
 
 
+def with_check_digits(country: str, account: str) -> str:
+    """An IBAN-shaped string whose mod-97 check digits are right, whatever the country's format."""
+    number = int("".join(str(int(c, 36)) for c in account + country + "00"))
+    return "%s%02d%s" % (country, 98 - number % 97, account)
+
+
+def test_iban_must_fit_its_country():
+    assert valid_iban("DE89 3704 0044 0532 0130 00") and valid_iban("BE71 0961 2345 6769")
+    assert valid_iban(with_check_digits("NL", "ABNA0417164300"))  # the helper makes real ones too
+    wrong_length = with_check_digits("NL", "ABNA041716430")  # 17 characters: an NL IBAN has 18
+    belgian_in_nl = with_check_digits("NL", "096123456769")  # a Belgian account number with NL in front
+    digits_as_bank = with_check_digits("NL", "12340417164300")  # the bank code must be 4 letters
+    unknown_country = with_check_digits("XX", "ABNA0417164300")
+    for candidate in (wrong_length, belgian_in_nl, digits_as_bank, unknown_country):
+        assert not valid_iban(candidate), candidate
+        assert redact("rekening %s graag" % candidate, TODAY).kinds == (), candidate
+    assert redact("rekening DE89370400440532013000", TODAY) == ("rekening [weggelaten]", ("iban",))
+
+
 class FakeTrackerStore:
     def __init__(self):
         self.events = {}
