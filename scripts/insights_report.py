@@ -1,11 +1,11 @@
 """Writes the insights report: reports/insights.html (Dutch, for the helpdesk and the content team)
 with its PNG plots next to it. Self-contained: no scripts, fonts or styles from elsewhere.
-Every text from a conversation is redacted by insights_stats and HTML-escaped here."""
+Every text from a conversation is redacted by insights_stats; the page is a Jinja2 template with
+autoescape (regelhulp/templates/insights.html), so every text is escaped."""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -18,23 +18,13 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from actions.answers import date_text  # noqa: E402
 from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
+from regelhulp.templating import render_html  # noqa: E402
 from scripts.insights_stats import Figures  # noqa: E402
 from scripts.review import Review, reason_lines  # noqa: E402
 
 PLOTS = ("insights_per_day.png", "insights_rates.png", "insights_themes.png", "insights_feedback.png")
 KIND_LABELS = {"fallback": "niet begrepen", "out_of_scope": "buiten het onderwerp", "handoff": "vroeg om een medewerker"}
 MAX_SHOWN_CHARS = 300
-STYLE = """
-body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #999; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
-td.n { text-align: right; }
-img { max-width: 100%; height: auto; display: block; margin: 0.5rem 0 1.5rem; }
-"""
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def percent(share: float) -> str:
@@ -119,22 +109,6 @@ def plot_feedback(figures: Figures, kb: KnowledgeBase, path: Path) -> None:
 # ---------------------------------------------------------------- html
 
 
-def _table(headers: Sequence[str], rows: List[Sequence[object]], numeric: Sequence[int] = ()) -> str:
-    if not rows:
-        return "<p>Geen.</p>"
-    head = "".join("<th scope=\"col\">%s</th>" % esc(h) for h in headers)
-    body = "".join(
-        "<tr>%s</tr>" % "".join(
-            "<td%s>%s</td>" % (" class=\"n\"" if i in numeric else "", esc(cell)) for i, cell in enumerate(row))
-        for row in rows
-    )
-    return "<table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>" % (head, body)
-
-
-def _image(name: str, alt: str) -> str:
-    return "<img src=\"%s\" alt=\"%s\">" % (esc(name), esc(alt))
-
-
 def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[Review] = ()) -> List[tuple]:
     """The short table of figures at the top of the report."""
     return [
@@ -151,75 +125,40 @@ def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[
     ]
 
 
-def review_section(kb: KnowledgeBase, review: Sequence[Review]) -> List[str]:
+def review_rows(kb: KnowledgeBase, review: Sequence[Review]) -> List[tuple]:
     """The entries to review first: a date that passed without a later check, or a source page that
     changed, moved or disappeared after the entry's check (scripts/review.py)."""
-    urgent = [r for r in review if r.dates or r.sources]
-    parts = ["<h2>Eerst nakijken</h2><p>Regels met een datum die voorbij is zonder latere controle, of met een"
-             " bronpagina die veranderde na de laatste controle (<code>make check-sources</code>). De assistent"
-             " zegt er zelf al bij dat de regels veranderd kunnen zijn.</p>"]
-    if not urgent:
-        parts.append("<p>Niets om na te kijken.</p>")
-        return parts
-    rows = [(r.entry.id, r.entry.title, r.entry.file, r.entry.checked.isoformat(),
+    return [(r.entry.id, r.entry.title, r.entry.file, r.entry.checked.isoformat(),
              "; ".join(reason_lines(dataclasses.replace(r, stale_days=None), lambda d: date_text(kb, d))))
-            for r in urgent]
-    parts.append(_table(("Code", "Titel", "Bestand", "Nagekeken", "Waarom"), rows))
-    return parts
+            for r in review if r.dates or r.sources]
 
 
 def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], today: dt.date,
            plots: Dict[str, str], source: str, review: Sequence[Review] = ()) -> str:
-    parts = ["<!DOCTYPE html>", "<html lang=\"nl\"><head><meta charset=\"utf-8\">",
-             "<title>Regelhulp: inzichten</title><style>%s</style></head><body>" % STYLE,
-             "<h1>Regelhulp: inzichten</h1>"]
     if figures.first_day:
         period = "%s tot en met %s" % (date_text(kb, figures.first_day), date_text(kb, figures.last_day))
     else:
         period = "geen gesprekken opgeslagen"
-    parts.append("<p>Periode: %s. Gesprekken: %d. Bron: %s. Gemaakt op %s.</p>"
-                 % (esc(period), figures.conversations, esc(source), esc(date_text(kb, today))))
-    parts.append(_table(("Wat", "Aantal"), summary_rows(figures, stale, review), numeric=(1,)))
-    parts += review_section(kb, review)
-
-    parts.append("<h2>Per dag</h2>")
-    if "per_day" in plots:
-        parts.append(_image(plots["per_day"], "Staafdiagram: gesprekken en berichten per dag"))
-    parts.append(_table(("Dag", "Gesprekken", "Berichten", "Getypt", "Niet begrepen", "Buiten het onderwerp"),
-                        [(d.isoformat(), v.conversations, v.messages, v.typed, v.fallback, v.out_of_scope)
-                         for d, v in figures.days.items()], numeric=(1, 2, 3, 4, 5)))
-    if "rates" in plots:
-        parts.append(_image(plots["rates"], "Staafdiagram: percentage niet begrepen en buiten het onderwerp per dag"))
-
-    parts.append("<h2>Onderwerpen</h2><p>In hoeveel gesprekken de assistent een regel gaf of ernaar vroeg.</p>")
-    if "themes" in plots:
-        parts.append(_image(plots["themes"], "Staafdiagram: gesprekken per onderwerp"))
-    parts.append(_table(("Onderwerp", "Code", "Gesprekken"),
-                        [(_title(kb, r), r, n) for r, n in figures.themes.most_common()], numeric=(2,)))
-    parts.append("<h3>Herkende bedoelingen (getypte berichten)</h3>")
-    parts.append(_table(("Bedoeling (intent)", "Berichten"), figures.intents.most_common(), numeric=(1,)))
-
-    parts.append("<h2>Feedback per antwoord</h2>")
-    if "feedback" in plots:
-        parts.append(_image(plots["feedback"], "Staafdiagram: nuttig en niet nuttig per antwoord"))
-    parts.append(_table(("Antwoord", "Code", "👍 nuttig", "👎 niet nuttig"),
-                        [(_title(kb, r), r, c["up"], c["down"]) for r, c in sorted(figures.feedback.items())],
-                        numeric=(2, 3)))
-
-    parts.append("<h2>Berichten die de assistent niet kon beantwoorden</h2>"
-                 "<p>Persoonsgegevens zijn vervangen door [weggelaten].</p>")
-    rows = [(u.when.strftime("%Y-%m-%d %H:%M"), KIND_LABELS.get(u.kind, u.kind),
-             u.text if len(u.text) <= MAX_SHOWN_CHARS else u.text[:MAX_SHOWN_CHARS] + " …")
-            for u in figures.unanswered]
-    parts.append(_table(("Wanneer", "Soort", "Bericht"), rows))
-
-    parts.append("<h2>Kennisbank: lang niet gecontroleerd</h2><p>Regels die meer dan %d dagen geleden voor het"
-                 " laatst zijn gecontroleerd.</p>" % MAX_CHECKED_AGE_DAYS)
-    parts.append(_table(("Code", "Titel", "Bestand", "Laatst gecontroleerd", "Dagen geleden"),
-                        [(e.id, e.title, e.file, e.checked.isoformat(), (today - e.checked).days) for e in stale],
-                        numeric=(4,)))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return render_html(
+        "insights.html",
+        period=period,
+        figures=figures,
+        source=source,
+        made=date_text(kb, today),
+        plots={key: plots.get(key) for key in ("per_day", "rates", "themes", "feedback")},
+        summary=summary_rows(figures, stale, review),
+        review_rows=review_rows(kb, review),
+        day_rows=[(d.isoformat(), v.conversations, v.messages, v.typed, v.fallback, v.out_of_scope)
+                  for d, v in figures.days.items()],
+        theme_rows=[(_title(kb, r), r, n) for r, n in figures.themes.most_common()],
+        intent_rows=figures.intents.most_common(),
+        feedback_rows=[(_title(kb, r), r, c["up"], c["down"]) for r, c in sorted(figures.feedback.items())],
+        unanswered_rows=[(u.when.strftime("%Y-%m-%d %H:%M"), KIND_LABELS.get(u.kind, u.kind),
+                          u.text if len(u.text) <= MAX_SHOWN_CHARS else u.text[:MAX_SHOWN_CHARS] + " …")
+                         for u in figures.unanswered],
+        max_age_days=MAX_CHECKED_AGE_DAYS,
+        stale_rows=[(e.id, e.title, e.file, e.checked.isoformat(), (today - e.checked).days) for e in stale],
+    )
 
 
 def write_report(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], out_dir: Path,

@@ -16,17 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from regelhulp.templating import render_config
 from scripts.kennisbank import CONTENT_SECURITY_POLICY
 from scripts.servers import RASA_SERVER, ROOT, RasaStack, api_args, free_port
 from scripts.web_server import export_static
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
-API_LOCATION = """
-        # Rasa's HTTP API: only present because RASA_AUTH_TOKEN or RASA_JWT_SECRET is set.
-        location ~ ^/(conversations|model|status|version|domain)(/|$) {
-            proxy_pass http://rasa;
-        }
-"""
 
 
 def _env(name: str, default: str) -> str:
@@ -147,20 +142,17 @@ class ProdStack(RasaStack):
         web_root = export_static(self.prefix / "web", "", knowledge=self.env().get("REGELHULP_KNOWLEDGE"))
         values = {
             "PREFIX": str(self.prefix),
-            "RATE": str(s.rate_per_second),
-            "BURST": str(s.burst),
+            "RATE": s.rate_per_second,
+            "BURST": s.burst,
             "LISTEN": "%s:%d" % (s.host, s.port),
-            "RASA_SERVERS": "\n".join("        server %s:%d max_fails=1 fail_timeout=10s;" % (self.host, p)
-                                      for p in self.replica_ports),
+            "RASA_SERVERS": ["%s:%d" % (self.host, p) for p in self.replica_ports],
             "ACTION_SERVER": "%s:%d" % (self.host, self.action_port),
-            "API_LOCATION": API_LOCATION if api_args(self.env()) else "",
+            "API_LOCATION": bool(api_args(self.env())),
             "WEB_ROOT": str(web_root),
             "KENNISBANK_CSP": CONTENT_SECURITY_POLICY,
             "USER": pwd.getpwuid(ROOT.stat().st_uid).pw_name,
         }
-        text = TEMPLATE.read_text(encoding="utf-8")
-        for key, value in values.items():
-            text = text.replace("{{%s}}" % key, value)
+        text = render_config(str(TEMPLATE.relative_to(ROOT)), **values)
         config = self.prefix / "nginx.conf"
         config.write_text(text, encoding="utf-8")
         return config

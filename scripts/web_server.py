@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # run as a file: make `actions` and `scripts` imp
     sys.path.insert(0, str(ROOT))
 
 from actions.knowledge import load  # noqa: E402
+from regelhulp.templating import render_html  # noqa: E402
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page  # noqa: E402
 from scripts.check_sources import load_state  # noqa: E402
 
@@ -37,7 +38,8 @@ HTML = "text/html; charset=utf-8"
 
 
 def index_page(rasa_url: str) -> bytes:
-    return (WEB / "index.html").read_text(encoding="utf-8").replace("{{RASA_URL}}", rasa_url).encode()
+    """The widget's demo page (web/index.html, a Jinja2 template) talking to RASA_URL."""
+    return render_html("web/index.html", RASA_URL=rasa_url).encode()
 
 
 def kennisbank_page(knowledge: Optional[Path] = None) -> bytes:

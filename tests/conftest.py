@@ -2,12 +2,32 @@
 reuses it by fingerprint; `make test` trains it before pytest starts)."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Callable, List, Optional
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def edit_rule(folder: Path, file: str, entry_id: str, change: Callable[[dict], object]) -> None:
+    """Applies CHANGE to one entry of rules/FILE in a knowledge copy (`knowledge_copy`)."""
+    path = folder / "rules" / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(next(e for e in data["entries"] if e["id"] == entry_id))
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def problems_of(folder: Path, today: Optional[dt.date] = None) -> List[str]:
+    """The problems `load` reports for a broken knowledge copy (it must raise KnowledgeError)."""
+    from actions.knowledge import KnowledgeError, load
+
+    with pytest.raises(KnowledgeError) as error:
+        load(folder, today=today)
+    return error.value.problems
 
 
 @pytest.fixture(scope="session")

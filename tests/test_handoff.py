@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import answers
 from actions.conversation import Summary, summarise
 from actions.knowledge import KnowledgeError, load
+from conftest import problems_of
 
 
 def bot(text="...", **metadata):
@@ -136,12 +137,6 @@ def edit_helpdesk(folder, change):
     data = yaml.safe_load(path.read_text())
     change(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-
-
-def problems_of(folder):
-    with pytest.raises(KnowledgeError) as error:
-        load(folder)
-    return error.value.problems
 
 
 def first_contact(change):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import os
 import re
 import subprocess
@@ -14,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
 from scripts.insights_report import PLOTS, write_report
@@ -145,10 +145,23 @@ def test_report_opens_with_period_and_figures_and_escapes_messages(figures, tmp_
     assert cell(page, "Buiten het onderwerp") == "1 (14,3%)"
     assert cell(page, "Feedback nuttig / niet nuttig") == "1 / 1"
     assert cell(page, "Kennisbank: lang niet gecontroleerd") == "1"
-    assert "<td>%s</td><td>%s</td>" % (kb.rules[0].id, html.escape(kb.rules[0].title)) in page
+    assert "<td>%s</td><td>%s</td>" % (kb.rules[0].id, escape(kb.rules[0].title)) in page
     assert "blorp mail me op [weggelaten]" in page and "amina@example" not in page
     assert "&lt;b&gt;zxqv&lt;/b&gt; fnord" in page and "<b>zxqv" not in page
     assert "<td>paid_work</td><td class=\"n\">1</td><td class=\"n\">0</td>" in page  # feedback per rule
+
+
+def test_html_in_a_knowledge_text_is_escaped_in_the_report(figures, tmp_path, knowledge_copy):
+    """A rule title with markup, as the themes, feedback and stale tables show it."""
+    from actions.knowledge import load
+    from conftest import edit_rule
+
+    edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.update(title="<script>alert('x')</script> Werk"))
+    kb = load(knowledge_copy)
+    page = write_report(figures, kb, [kb.rule("paid_work")], tmp_path, "<script>bron</script>",
+                        today=dt.date(2026, 11, 22)).read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Werk" in page and "&lt;script&gt;bron&lt;/script&gt;" in page
 
 
 def test_report_is_self_contained_with_its_plots_next_to_it(figures, tmp_path, kb):
@@ -246,8 +259,8 @@ def test_report_lists_passed_dates_and_changed_sources_first(figures, tmp_path, 
         assert ("ukraine_protection" in listed) == (today > dt.date(2027, 3, 4))
         assert page.index("<h2>Eerst nakijken</h2>") < page.index("<h2>Per dag</h2>")  # the first thing after the figures
         assert cell(page, "Kennisbank: eerst nakijken (datum voorbij of bron veranderd)") == str(len(listed))
-    assert html.escape(REASON_TEXT["until"].format(date="4 maart 2027")) in section
-    assert html.escape(url) in section
+    assert escape(REASON_TEXT["until"].format(date="4 maart 2027")) in section
+    assert escape(url) in section
 
 
 def test_report_says_when_there_is_nothing_to_review(figures, tmp_path, kb):

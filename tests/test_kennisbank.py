@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import threading
 import urllib.request
-from html import escape
+from markupsafe import escape
 from pathlib import Path
 
 import pytest
@@ -18,15 +18,9 @@ from actions.knowledge import load
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
 from scripts.servers import free_port
 from scripts.web_server import export_static, make_server
+from conftest import edit_rule
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def edit_rule(folder: Path, file: str, entry_id: str, change) -> None:  # type: ignore[no-untyped-def]
-    path = folder / "rules" / file
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(next(e for e in data["entries"] if e["id"] == entry_id))
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def article(html: str, entry_id: str) -> str:
@@ -97,12 +91,12 @@ def test_html_in_the_knowledge_base_is_escaped(injected):
     html = render_page(load(injected))
     block = article(html, "employer_checks")
     assert "<script>alert" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&#x27;titel&#x27;)&lt;/script&gt; Controles" in block
+    assert "&lt;script&gt;alert(&#39;titel&#39;)&lt;/script&gt; Controles" in block
     assert "&lt;img src=x onerror=alert(1)&gt;" in block
     assert '<a href="https://www.uwv.nl/werkgevers" rel="noopener noreferrer">de site van UWV</a>' in block
     assert not any(href.startswith(("javascript:", "http:")) for href in re.findall(r'href="([^"]*)"', block))
     assert "[dit](javascript:alert(2))" in block and "[dat](http://example.org)" in block  # only https becomes a link
-    assert 'href="https://www.uwv.nl/a&quot;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in block
+    assert 'href="https://www.uwv.nl/a&#34;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in block
 
 
 def test_stale_entries_are_marked(kb, knowledge_copy):
@@ -127,7 +121,7 @@ def test_web_server_serves_the_page_from_the_configured_knowledge(injected, monk
         status, headers, body = get(base + "/kennisbank")
         assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-        assert "&lt;script&gt;alert(&#x27;titel&#x27;)" in body and "<script>alert" not in body
+        assert "&lt;script&gt;alert(&#39;titel&#39;)" in body and "<script>alert" not in body
         for entry in load(injected).rules:
             assert 'id="%s"' % entry.id in body
         assert get(base + "/kennisbank.js")[1]["Content-Type"].startswith("text/javascript")

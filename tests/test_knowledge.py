@@ -9,20 +9,7 @@ import pytest
 import yaml
 
 from actions.knowledge import MAX_ANSWER_WORDS, STATUS_GROUP_IDS, KnowledgeError, fold, load
-
-
-def edit_rule(folder, file, entry_id, change):
-    path = folder / "rules" / file
-    data = yaml.safe_load(path.read_text())
-    entry = next(e for e in data["entries"] if e["id"] == entry_id)
-    change(entry)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-
-
-def problems_of(folder, today=None):
-    with pytest.raises(KnowledgeError) as error:
-        load(folder, today=today)
-    return error.value.problems
+from conftest import edit_rule, problems_of
 
 
 def test_real_knowledge_base_loads_with_all_parts(kb):

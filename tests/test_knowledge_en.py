@@ -16,13 +16,7 @@ from actions.knowledge import (
     load,
     load_phrases,
 )
-
-
-def edit_rule(folder, file, entry_id, change):
-    path = folder / "rules" / file
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(next(e for e in data["entries"] if e["id"] == entry_id))
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+from conftest import edit_rule, problems_of
 
 
 def edit_items(folder, file, root, item_id, change):
@@ -37,12 +31,6 @@ def edit_phrases(folder, change, file="phrases_en.yml"):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data["phrases"])
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def problems_of(folder):
-    with pytest.raises(KnowledgeError) as error:
-        load(folder)
-    return error.value.problems
 
 
 def words(text):
