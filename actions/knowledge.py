@@ -1,7 +1,8 @@
-"""The knowledge base: schema, loader and validation.
+"""The knowledge base: the loaded model (dataclasses), its loader and validation.
 
 One loader serves the action server (answers), the spaCy pipeline builder (entity-ruler
-patterns) and `make validate`. Loading either returns a complete, valid `KnowledgeBase` or
+patterns) and `make validate`. The shape of each item is checked by the pydantic models of
+actions/knowledge_schema.py; the loader adds what needs other files. Loading either returns a complete, valid `KnowledgeBase` or
 raises `KnowledgeError` listing every problem as ``file: entry 'id': field 'name': message``.
 
 Dutch is the source language. Every rule entry, status group, theme and organisation also carries
@@ -22,29 +23,27 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Type
 
 import yaml
 
+from actions import knowledge_schema as schema
+from actions.knowledge_schema import (  # noqa: F401 (the limits are part of this module's API)
+    DEFAULT_LANGUAGE,
+    ID_PATTERN,
+    LANGUAGES,
+    MAX_ANSWER_WORDS,
+    MAX_COMBINED_WORDS,
+    MAX_FACET_WORDS,
+    MAX_LABEL_WORDS,
+    MIN_PHRASINGS,
+    RULE_STATES,
+    STATUS_GROUP_IDS,
+    TRANSLATIONS,
+)
+
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
-STATUS_GROUP_IDS = ("asylum_seeker", "status_holder", "ukrainian", "other")
-RULE_STATES = ("in_force", "pending_change", "unclear")
-MAX_ANSWER_WORDS = 120
-MAX_COMBINED_WORDS = 170  # shared answer + one status-specific answer
 MAX_CHECKED_AGE_DAYS = 180  # an entry checked longer ago than this should be checked again
-MAX_FACET_WORDS = 50  # the direct answer to one concrete question
-MAX_LABEL_WORDS = 6  # a facet's button title
-MIN_PHRASINGS = 4  # example phrasings of a facet, per language
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-DEFAULT_LANGUAGE = "nl"  # the language of the plain fields (title, answer, label, ...) and of phrases.yml
-TRANSLATIONS = {"en": "English"}  # the other languages: an `en:` block per item and phrases_en.yml
-LANGUAGES = (DEFAULT_LANGUAGE,) + tuple(TRANSLATIONS)
-RULE_TEXT_FIELDS = ("title", "answer", "answers", "pending")  # what an entry's `en:` block may hold
-RULE_FIELDS = ("id", "intent", "theme", "title", "state", "answer", "answers", "pending", "pending_for",
-               "pending_from", "from", "until", "organisations", "sources", "checked") + tuple(TRANSLATIONS)
-SOURCE_FIELDS = ("url", "organisation", "as_of")
-FACET_FIELDS = ("id", "entry", "question", "label", "answer", "answers", "statuses", "sources", "phrasings") + tuple(TRANSLATIONS)
-FACET_TEXT_FIELDS = ("question", "label", "answer", "answers", "phrasings")
 
 
 def phrases_file(language: str = DEFAULT_LANGUAGE) -> str:
@@ -529,10 +528,6 @@ def _string_list(raw: dict, key: str, file: str, entry: str, problems: _Problems
     return tuple(v.strip() for v in value)
 
 
-def _https(url: object) -> bool:
-    return isinstance(url, str) and re.match(r"^https://[^\s/]+\.[^\s]+$", url) is not None
-
-
 def _entries(items: list, file: str, problems: _Problems) -> Iterable[Tuple[str, dict]]:
     """Yields (id, raw) for each well-formed entry, reporting malformed and duplicate ids."""
     seen = set()
@@ -551,54 +546,65 @@ def _entries(items: list, file: str, problems: _Problems) -> Iterable[Tuple[str,
         yield entry_id, raw
 
 
+def _report(problems: _Problems, file: str, entry: Optional[str], found: List[schema.Problem]) -> None:
+    for fld, message in found:
+        problems.add(file, entry, fld, message)
+
+
+def _checked_items(directory: Path, file: str, root_key: str, model: Type[schema.M],
+                   problems: _Problems) -> Iterator[Tuple[str, schema.M, bool]]:
+    """(id, item, valid) for every well-formed entry of FILE, checked against MODEL."""
+    for item_id, raw in _entries(_read_yaml(directory / file, root_key, problems), file, problems):
+        item, found = schema.validate(model, raw)
+        _report(problems, file, item_id, found)
+        yield item_id, item, not found
+
+
+def _english(item: schema.Schema, *names: str) -> Dict[str, Dict[str, str]]:
+    """The valid texts of an item's `en:` block, as {"en": {name: text}}."""
+    block = item.value("en")
+    if block is None:
+        return {}
+    return {"en": {name: block.value(attr) for name, attr in _names_and_attrs(block, names) if block.value(attr)}}
+
+
+def _names_and_attrs(block: schema.Schema, names: Tuple[str, ...]) -> List[Tuple[str, str]]:
+    """(the name in the file, the model's attribute) of NAMES (`for` is `purpose` in the model)."""
+    by_alias = {f.alias: f.name for f in type(block).__fields__.values()}
+    return [(name, by_alias.get(name, name)) for name in names]
+
+
 def _load_status_groups(directory: Path, problems: _Problems) -> Tuple[StatusGroup, ...]:
     file = "status_groups.yml"
-    groups = []
-    for gid, raw in _entries(_read_yaml(directory / file, "status_groups", problems), file, problems):
-        groups.append(
-            StatusGroup(
-                id=gid,
-                label=_text(raw, "label", file, gid, problems) or gid,
-                button=_text(raw, "button", file, gid, problems) or gid,
-                synonyms=_string_list(raw, "synonyms", file, gid, problems),
-                translations=_translations(raw, ("label", "button"), file, gid, problems),
-            )
-        )
-    found = tuple(g.id for g in groups)
-    if groups and sorted(found) != sorted(STATUS_GROUP_IDS):
+    groups = tuple(
+        StatusGroup(id=gid, label=item.value("label") or gid, button=item.value("button") or gid,
+                    synonyms=item.value("synonyms") or (), translations=_english(item, "label", "button"))
+        for gid, item, _ in _checked_items(directory, file, "status_groups", schema.StatusGroupSchema, problems)
+    )
+    if groups and sorted(g.id for g in groups) != sorted(STATUS_GROUP_IDS):
         problems.add(file, None, None, "must define exactly the groups %s" % ", ".join(STATUS_GROUP_IDS))
-    return tuple(groups)
+    return groups
 
 
 def _load_organisations(directory: Path, problems: _Problems) -> Dict[str, Organisation]:
-    file = "organisations.yml"
-    organisations = {}
-    for oid, raw in _entries(_read_yaml(directory / file, "organisations", problems), file, problems):
-        website = raw.get("website")
-        if not _https(website):
-            problems.add(file, oid, "website", "must be an https URL")
-        organisations[oid] = Organisation(
+    return {
+        oid: Organisation(
             id=oid,
-            name=_text(raw, "name", file, oid, problems) or oid,
-            abbreviation=_text(raw, "abbreviation", file, oid, problems, required=False)
-            or str(raw.get("name") or oid),
-            description=_text(raw, "description", file, oid, problems) or "",
-            website=str(website),
-            synonyms=_string_list(raw, "synonyms", file, oid, problems),
-            translations=_translations(raw, ("description",), file, oid, problems),
+            name=item.value("name") or oid,
+            abbreviation=item.value("abbreviation") or item.value("name") or oid,
+            description=item.value("description") or "",
+            website=str(item.value("website")),
+            synonyms=item.value("synonyms") or (),
+            translations=_english(item, "description"),
         )
-    return organisations
+        for oid, item, _ in _checked_items(directory, "organisations.yml", "organisations", schema.OrganisationSchema, problems)
+    }
 
 
 def _load_themes(directory: Path, problems: _Problems) -> Tuple[Theme, ...]:
-    file = "themes.yml"
     return tuple(
-        Theme(
-            id=tid,
-            label=_text(raw, "label", file, tid, problems) or tid,
-            translations=_translations(raw, ("label",), file, tid, problems),
-        )
-        for tid, raw in _entries(_read_yaml(directory / file, "themes", problems), file, problems)
+        Theme(id=tid, label=item.value("label") or tid, translations=_english(item, "label"))
+        for tid, item, _ in _checked_items(directory, "themes.yml", "themes", schema.ThemeSchema, problems)
     )
 
 
@@ -690,68 +696,26 @@ def _compare_phrases(dutch: Dict, translated: Dict, file: str, problems: _Proble
             problems.add(file, prefix + str(key), None, "is not in phrases.yml (the keys must be the same)")
 
 
-def _translation_block(raw: dict, language: str, file: str, entry: str, problems: _Problems) -> Optional[dict]:
-    block = raw.get(language)
-    if block is None:
-        problems.add(file, entry, language, "is missing: every entry needs its %s texts" % TRANSLATIONS[language])
-        return None
-    if not isinstance(block, dict):
-        problems.add(file, entry, language, "must be a mapping of field: text")
-        return None
-    return block
-
-
-def _translations(raw: dict, fields: Tuple[str, ...], file: str, entry: str, problems: _Problems) -> Dict[str, Dict[str, str]]:
-    """The `en:` block of a status group, theme or organisation: exactly `fields`, all texts."""
-    result: Dict[str, Dict[str, str]] = {}
-    for language in TRANSLATIONS:
-        block = _translation_block(raw, language, file, entry, problems)
-        if block is None:
-            continue
-        texts = {}
-        for name in fields:
-            text = _text(block, name, file, entry, problems, label="%s.%s" % (language, name))
-            if text is not None:
-                texts[name] = text
-        for extra in sorted(set(map(str, block)) - set(fields)):
-            problems.add(file, entry, "%s.%s" % (language, extra), "is not translated here (expected: %s)" % ", ".join(fields))
-        result[language] = texts
-    return result
-
-
-PHONE_PATTERN = re.compile(r"^\+?\d[\d -]{3,}\d$")
-
-
 def _load_helpdesk(directory: Path, problems: _Problems) -> Tuple[HelpdeskContact, ...]:
     file = "helpdesk.yml"
     before = len(problems.items)
-    items = _read_yaml(directory / file, "helpdesk", problems)
-    if not items and len(problems.items) == before:
+    if not _read_yaml(directory / file, "helpdesk", problems) and len(problems.items) == before:
         problems.add(file, None, "helpdesk", "must list at least one contact")
-    contacts = []
-    for cid, raw in _entries(items, file, problems):
-        if not _https(raw.get("url")):
-            problems.add(file, cid, "url", "must be an https URL")
-        phone = _text(raw, "phone", file, cid, problems, required=False)
-        if phone and not PHONE_PATTERN.match(phone):
-            problems.add(file, cid, "phone", "must be a phone number of digits, spaces and dashes")
-        hours = _text(raw, "hours", file, cid, problems, required=False)
-        contacts.append(
-            HelpdeskContact(
-                id=cid,
-                name=_text(raw, "name", file, cid, problems) or cid,
-                purpose=_text(raw, "for", file, cid, problems) or "",
-                url=str(raw.get("url")),
-                phone=phone,
-                hours=hours,
-                translations=_translations(raw, ("for", "hours") if hours else ("for",), file, cid, problems),
-            )
+        return ()
+    if len(problems.items) > before:
+        return ()
+    return tuple(
+        HelpdeskContact(
+            id=cid,
+            name=item.value("name") or cid,
+            purpose=item.value("purpose") or "",
+            url=str(item.value("url")),
+            phone=item.value("phone"),
+            hours=item.value("hours"),
+            translations=_english(item, "for", "hours"),
         )
-    return tuple(contacts)
-
-
-def _word_count(text: str) -> int:
-    return len(re.findall(r"\S+", text))
+        for cid, item, _ in _checked_items(directory, file, "helpdesk", schema.HelpdeskSchema, problems)
+    )
 
 
 def _reject_unknown(raw: dict, allowed: Tuple[str, ...], file: str, entry: str, problems: _Problems, prefix: str = "") -> None:
@@ -760,252 +724,76 @@ def _reject_unknown(raw: dict, allowed: Tuple[str, ...], file: str, entry: str, 
         problems.add(file, entry, prefix + extra, "is not a known field (%s)" % ", ".join(allowed))
 
 
-DATE_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+def _source(item: schema.SourceSchema) -> Source:
+    as_of = item.value("as_of")
+    return Source(url=str(item.value("url")), organisation=str(item.value("organisation")),
+                  as_of=dt.date(as_of.year, as_of.month, as_of.day) if as_of else None,
+                  as_of_day=bool(as_of) and not isinstance(as_of, schema.MonthDate))
 
 
-def _date(raw: dict, key: str, file: str, entry: str, problems: _Problems, required: bool = False,
-          month_ok: bool = False, label: Optional[str] = None) -> Optional[dt.date]:
-    """A date field (2026-11-22); with `month_ok` also a month (2026-02, read as its first day)."""
-    value = raw.get(key)
-    if value is None:
-        if required:
-            problems.add(file, entry, label or key, "is missing")
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    match = DATE_PATTERN.match(str(value))
-    if match and (match.group(3) or month_ok):
-        try:
-            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
-        except ValueError:
-            pass
-    problems.add(file, entry, label or key, "must be a date like 2026-11-22%s" % (" or a month like 2026-02" if month_ok else ""))
-    return None
-
-
-def _load_sources(raw_sources: object, file: str, entry: str, ctx: dict, problems: _Problems,
-                  required: bool, prefix: str = "") -> Tuple[Source, ...]:
-    """`sources:` of an entry or a facet: https URL, publishing organisation, `as_of` (the version read)."""
-    if raw_sources is None and not required:
-        return ()
-    if not isinstance(raw_sources, list) or not raw_sources:
-        problems.add(file, entry, prefix + "sources", "must list at least one source")
-        return ()
+def _check_sources(items: Optional[List[schema.SourceSchema]], file: str, entry: str, ctx: dict,
+                   problems: _Problems) -> Tuple[Source, ...]:
+    """What the schema cannot know of `sources:`: a known organisation, an `as_of` not in the future."""
     sources = []
-    for number, src in enumerate(raw_sources, start=1):
-        fld = "%ssources[%d]" % (prefix, number)
-        if not isinstance(src, dict):
-            problems.add(file, entry, fld, "must have 'url', 'organisation' and 'as_of'")
-            continue
-        if not _https(src.get("url")):
-            problems.add(file, entry, fld + ".url", "must be an https URL")
-        if src.get("organisation") not in ctx["organisations"]:
-            problems.add(file, entry, fld + ".organisation", "unknown organisation '%s'" % src.get("organisation"))
-        as_of = _date(src, "as_of", file, entry, problems, required=True, month_ok=True, label=fld + ".as_of")
-        if as_of is not None and as_of > ctx["today"]:
-            problems.add(file, entry, fld + ".as_of", "lies in the future (%s)" % as_of)
-        _reject_unknown(src, SOURCE_FIELDS, file, entry, problems, fld + ".")
-        written = DATE_PATTERN.match(str(src.get("as_of")))
-        sources.append(Source(url=str(src.get("url")), organisation=str(src.get("organisation")), as_of=as_of,
-                              as_of_day=bool(written and written.group(3))))
+    for number, item in enumerate(items or [], start=1):
+        fld = "sources[%d]" % number
+        if item.value("organisation") not in ctx["organisations"]:
+            problems.add(file, entry, fld + ".organisation", "unknown organisation '%s'" % item.value("organisation"))
+        source = _source(item)
+        if source.as_of is not None and source.as_of > ctx["today"]:
+            problems.add(file, entry, fld + ".as_of", "lies in the future (%s)" % source.as_of)
+        sources.append(source)
     return tuple(sources)
 
 
 def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -> Optional[RuleEntry]:
-    before = len(problems.items)
-    intent = _text(raw, "intent", file, rid, problems)
-    if intent and not ID_PATTERN.match(intent):
-        problems.add(file, rid, "intent", "must be a snake_case intent name")
-    theme = _text(raw, "theme", file, rid, problems)
-    if theme and theme not in ctx["themes"]:
-        problems.add(file, rid, "theme", "unknown theme '%s' (see themes.yml)" % theme)
-    title = _text(raw, "title", file, rid, problems)
-    state = raw.get("state")
-    if state not in RULE_STATES:
-        problems.add(file, rid, "state", "must be one of %s" % ", ".join(RULE_STATES))
-
-    answers: Dict[str, str] = {}
-    answer = _text(raw, "answer", file, rid, problems, required="answers" not in raw)
-    if "answers" in raw:
-        if not isinstance(raw["answers"], dict):
-            problems.add(file, rid, "answers", "must map status groups to texts")
-        else:
-            for group in STATUS_GROUP_IDS:
-                text = _text(raw["answers"], group, file, rid, problems, label="answers." + group)
-                if text is not None:
-                    answers[group] = text
-            for extra in set(raw["answers"]) - set(STATUS_GROUP_IDS):
-                problems.add(file, rid, "answers.%s" % extra, "is not a status group")
-    _check_lengths(answer, answers, "", file, rid, problems)
-    pending = _text(raw, "pending", file, rid, problems, required=False)
-    pending_for = _string_list(raw, "pending_for", file, rid, problems)
-    for group in pending_for:
-        if group not in STATUS_GROUP_IDS:
-            problems.add(file, rid, "pending_for", "'%s' is not a status group" % group)
-    if state == "pending_change" and not pending:
-        problems.add(file, rid, "pending", "an entry with state pending_change must describe the change")
-
-    organisations = _string_list(raw, "organisations", file, rid, problems)
-    if not organisations:
-        problems.add(file, rid, "organisations", "must name at least one organisation")
-    for oid in organisations:
+    item, found = schema.validate(schema.RuleSchema, raw)
+    _report(problems, file, rid, found)
+    before = len(problems.items) - len(found)
+    get = item.value
+    if get("theme") and get("theme") not in ctx["themes"]:
+        problems.add(file, rid, "theme", "unknown theme '%s' (see themes.yml)" % get("theme"))
+    for oid in get("organisations") or ():
         if oid not in ctx["organisations"]:
             problems.add(file, rid, "organisations", "unknown organisation '%s'" % oid)
-
-    sources = _load_sources(raw.get("sources"), file, rid, ctx, problems, required=True)
-    checked = _date(raw, "checked", file, rid, problems, required=True)
+    sources = _check_sources(get("sources"), file, rid, ctx, problems)
+    checked = get("checked")
     if checked is not None and checked > ctx["today"]:
         problems.add(file, rid, "checked", "lies in the future (%s)" % checked)
     newest = max((s.as_of for s in sources if s.as_of), default=None)
     if checked is not None and newest is not None and checked < newest:
         problems.add(file, rid, "checked", "%s lies before the newest as_of of its sources (%s): check the entry against them" % (checked, newest))
-    valid_from = _date(raw, "from", file, rid, problems)
-    valid_until = _date(raw, "until", file, rid, problems)
-    if valid_from and valid_until and valid_from >= valid_until:
-        problems.add(file, rid, "until", "must lie after 'from'")
-    pending_from = _date(raw, "pending_from", file, rid, problems)
-    if pending_from and not pending:
-        problems.add(file, rid, "pending_from", "is the date of a planned change, but the entry has no 'pending'")
-    _reject_unknown(raw, RULE_FIELDS, file, rid, problems)
-
-    translations = {}
-    for language in TRANSLATIONS:
-        text = _load_rule_text(raw, language, file, rid, problems)
-        if text is not None:
-            translations[language] = text
-
     if len(problems.items) > before:
         return None
+    english = get("en")
     return RuleEntry(
         id=rid,
-        intent=intent or "",
-        theme=theme or "",
-        title=title or "",
-        state=state,
-        organisations=organisations,
-        sources=tuple(sources),
+        intent=get("intent"),
+        theme=get("theme"),
+        title=get("title"),
+        state=get("state"),
+        organisations=get("organisations"),
+        sources=sources,
         checked=checked,
         file=file,
-        answers=answers,
-        answer=answer,
-        pending=pending,
-        pending_for=pending_for,
-        pending_from=pending_from,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        translations=translations,
+        answers=item.status_answers(),
+        answer=get("answer"),
+        pending=get("pending"),
+        pending_for=get("pending_for"),
+        pending_from=get("pending_from"),
+        valid_from=get("valid_from"),
+        valid_until=get("valid_until"),
+        translations={"en": RuleText(title=english.title, answer=english.answer, answers=dict(english.answers or {}),
+                                     pending=english.pending)},
     )
-
-
-def _check_lengths(answer: Optional[str], answers: Dict[str, str], prefix: str, file: str, rid: str, problems: _Problems) -> None:
-    """The word limits, the same in every language; `prefix` is '' for Dutch, 'en.' for English."""
-    for key, text in list(answers.items()) + [("answer", answer)]:
-        if text and _word_count(text) > MAX_ANSWER_WORDS:
-            where = prefix + ("answers.%s" % key if key != "answer" else "answer")
-            problems.add(file, rid, where, "has %d words; the limit is %d" % (_word_count(text), MAX_ANSWER_WORDS))
-    if answer and answers:
-        longest = max(_word_count(t) for t in answers.values()) + _word_count(answer)
-        if longest > MAX_COMBINED_WORDS:
-            problems.add(file, rid, prefix + "answers", "'%sanswer' plus the longest status answer has %d words; the limit is %d" % (prefix, longest, MAX_COMBINED_WORDS))
-
-
-def _load_rule_text(raw: dict, language: str, file: str, rid: str, problems: _Problems) -> Optional[RuleText]:
-    """The entry's `en:` block: a text for every Dutch text field (title, answer, each key of
-    answers, pending) and nothing else, within the same word limits."""
-    block = _translation_block(raw, language, file, rid, problems)
-    if block is None:
-        return None
-    before = len(problems.items)
-    where = lambda name: "%s.%s" % (language, name)  # noqa: E731
-    title = _text(block, "title", file, rid, problems, label=where("title"))
-
-    def mirrored(name: str) -> Optional[str]:
-        has_dutch = raw.get(name) is not None
-        if not has_dutch and name in block:
-            problems.add(file, rid, where(name), "the Dutch entry has no '%s'; remove it here or add the Dutch text" % name)
-            return None
-        return _text(block, name, file, rid, problems, required=has_dutch, label=where(name))
-
-    answer = mirrored("answer")
-    pending = mirrored("pending")
-
-    answers: Dict[str, str] = {}
-    dutch_answers = raw.get("answers")
-    if dutch_answers is None:
-        if "answers" in block:
-            problems.add(file, rid, where("answers"), "the Dutch entry has no 'answers'; remove it here or add the Dutch texts")
-    elif block.get("answers") is None:
-        problems.add(file, rid, where("answers"), "is missing (the Dutch entry has 'answers')")
-    elif not isinstance(block["answers"], dict):
-        problems.add(file, rid, where("answers"), "must map the same status groups as 'answers' to texts")
-    elif isinstance(dutch_answers, dict):
-        keys = [g for g in STATUS_GROUP_IDS if g in dutch_answers] + sorted(set(map(str, dutch_answers)) - set(STATUS_GROUP_IDS))
-        for key in keys:
-            text = _text(block["answers"], key, file, rid, problems, label=where("answers." + key))
-            if text is not None:
-                answers[key] = text
-        for extra in sorted(set(map(str, block["answers"])) - set(keys)):
-            problems.add(file, rid, where("answers." + extra), "has no Dutch text in 'answers' (the keys must be the same)")
-
-    for extra in sorted(set(map(str, block)) - set(RULE_TEXT_FIELDS)):
-        problems.add(file, rid, where(extra), "is not a text field of an entry (%s)" % ", ".join(RULE_TEXT_FIELDS))
-    _check_lengths(answer, answers, language + ".", file, rid, problems)
-    if len(problems.items) > before:
-        return None
-    return RuleText(title=title or "", answer=answer, answers=answers, pending=pending)
 
 
 # ---------------------------------------------------------------- facets
 
 
-def _load_facet_text(raw: dict, language: str, file: str, where: str, problems: _Problems,
-                     dutch: Optional[FacetText] = None) -> Optional[FacetText]:
-    """The texts of a facet in one language: the Dutch fields, or the `en:` block (`dutch` given),
-    which must have the same answer keys."""
-    before = len(problems.items)
-    prefix = "" if dutch is None else language + "."
-    question = _text(raw, "question", file, where, problems, label=prefix + "question")
-    label = _text(raw, "label", file, where, problems, label=prefix + "label")
-    if label and _word_count(label) > MAX_LABEL_WORDS:
-        problems.add(file, where, prefix + "label", "has %d words; a button title has at most %d" % (_word_count(label), MAX_LABEL_WORDS))
-    answer_required = (dutch.answer is not None) if dutch is not None else "answers" not in raw
-    answer = _text(raw, "answer", file, where, problems, required=answer_required, label=prefix + "answer")
-    if dutch is not None and dutch.answer is None and "answer" in raw:
-        problems.add(file, where, prefix + "answer", "the Dutch facet has no 'answer'; remove it here or add the Dutch text")
-    answers: Dict[str, str] = {}
-    raw_answers = raw.get("answers")
-    wanted = tuple(dutch.answers) if dutch is not None else None
-    if raw_answers is None:
-        if wanted:
-            problems.add(file, where, prefix + "answers", "is missing (the Dutch facet has 'answers')")
-    elif not isinstance(raw_answers, dict) or not raw_answers:
-        problems.add(file, where, prefix + "answers", "must map status groups to texts")
-    else:
-        for group in map(str, raw_answers):
-            if group not in STATUS_GROUP_IDS:
-                problems.add(file, where, prefix + "answers." + group, "is not a status group")
-            elif wanted is not None and group not in wanted:
-                problems.add(file, where, prefix + "answers." + group, "has no Dutch text in 'answers' (the keys must be the same)")
-            else:
-                text = _text(raw_answers, group, file, where, problems, label=prefix + "answers." + group)
-                if text is not None:
-                    answers[group] = text
-        for group in wanted or ():
-            if group not in raw_answers:
-                problems.add(file, where, prefix + "answers." + group, "is missing (the Dutch facet has it)")
-        if answer is None and dutch is None and set(answers) != set(STATUS_GROUP_IDS):
-            problems.add(file, where, prefix + "answers", "without 'answer', every status group needs its answer (%s)" % ", ".join(STATUS_GROUP_IDS))
-    for key, text in [("answer", answer)] + [("answers." + g, t) for g, t in answers.items()]:
-        if text and _word_count(text) > MAX_FACET_WORDS:
-            problems.add(file, where, prefix + key, "has %d words; a facet answer has at most %d" % (_word_count(text), MAX_FACET_WORDS))
-    phrasings = _string_list(raw, "phrasings", file, where, problems) if "phrasings" in raw else ()
-    if len(set(p.lower() for p in phrasings)) < MIN_PHRASINGS:
-        problems.add(file, where, prefix + "phrasings", "needs at least %d different example phrasings" % MIN_PHRASINGS)
-    allowed = FACET_TEXT_FIELDS if dutch is not None else FACET_FIELDS
-    _reject_unknown(raw, allowed, file, where, problems, prefix)
-    if len(problems.items) > before:
-        return None
-    return FacetText(question=question or "", label=label or "", answer=answer, answers=answers, phrasings=phrasings)
+def _facet_text(item: schema.FacetTextSchema) -> FacetText:
+    return FacetText(question=item.question, label=item.label, answer=item.answer, answers=dict(item.answers or {}),
+                     phrasings=item.phrasings)
 
 
 def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _Problems) -> List[RuleEntry]:
@@ -1034,19 +822,12 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
             if any(f.key == key for f in attached[entry.id]):
                 problems.add(file, where, "id", "is used twice in entry '%s'" % entry.id)
                 continue
-            dutch = _load_facet_text(raw, DEFAULT_LANGUAGE, file, where, problems)
-            texts = {DEFAULT_LANGUAGE: dutch}
-            for language in TRANSLATIONS:
-                block = _translation_block(raw, language, file, where, problems)
-                if block is not None and dutch is not None:
-                    texts[language] = _load_facet_text(block, language, file, where, problems, dutch=dutch)
-            sources = _load_sources(raw.get("sources"), file, where, ctx, problems, required=False)
-            statuses = _string_list(raw, "statuses", file, where, problems) if "statuses" in raw else ()
-            for group in statuses:
-                if group not in STATUS_GROUP_IDS:
-                    problems.add(file, where, "statuses", "'%s' is not a status group (%s)" % (group, ", ".join(STATUS_GROUP_IDS)))
-            if any(t is None for t in texts.values()) or len(texts) != len(LANGUAGES):
+            item, found = schema.validate(schema.FacetSchema, raw)
+            _report(problems, file, where, found)
+            sources = _check_sources(item.value("sources"), file, where, ctx, problems)
+            if found:
                 continue
+            texts = {DEFAULT_LANGUAGE: _facet_text(item), "en": _facet_text(item.en)}
             for language, text in texts.items():
                 for phrasing in text.phrasings:
                     folded = fold(" ".join(phrasing.split()))
@@ -1054,7 +835,7 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
                         problems.add(file, where, "phrasings", "'%s' is also a phrasing of %s" % (phrasing, seen_phrasings[folded]))
                     seen_phrasings[folded] = where
             attached[entry.id].append(Facet(id=where, key=key, entry=entry.id, file=file, texts=texts, sources=sources,
-                                             statuses=tuple(statuses)))
+                                             statuses=tuple(item.value("statuses") or ())))
     result = []
     for rule in rules:
         updated = dataclasses.replace(rule, facets=tuple(attached[rule.id]))

@@ -121,3 +121,51 @@ def test_all_problems_are_reported_at_once(knowledge_copy):
     edit_rule(knowledge_copy, "study.yml", "study", lambda e: e.pop("title"))
     message = str(pytest.raises(KnowledgeError, load, knowledge_copy).value)
     assert "entry 'paid_work'" in message and "entry 'study'" in message
+
+
+def test_unknown_fields_are_errors_named_by_file_entry_and_field(knowledge_copy):
+    """The schema (actions/knowledge_schema.py) knows every field: a typo is an error, not ignored."""
+
+    def change(entry):
+        entry["anwser"] = entry.pop("answer", "Een tekst.")
+        entry["sources"][0]["as_off"] = "2026-01"
+
+    edit_rule(knowledge_copy, "employer.yml", "employer_checks", change)
+    path = knowledge_copy / "themes.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["themes"][0]["lable"] = "Tikfout"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    problems = problems_of(knowledge_copy)
+    assert any(p.startswith("rules/employer.yml: entry 'employer_checks': field 'anwser': is not a known field (id, intent,")
+               for p in problems), problems
+    assert "rules/employer.yml: entry 'employer_checks': field 'sources[1].as_off': is not a known field (url, organisation, as_of)" in problems
+    assert any(p.startswith("themes.yml: entry '%s': field 'lable': is not a known field" % data["themes"][0]["id"]) for p in problems), problems
+
+
+def test_unknown_facet_field_is_an_error(knowledge_copy):
+    path = knowledge_copy / "facets" / "work.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    facet = data["facets"][0]
+    facet["questoin"] = "Een tikfout?"
+    facet["en"]["anwser"] = "A typo."
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    problems = problems_of(knowledge_copy)
+    where = "facets/work.yml: entry '%s.%s': " % (facet["entry"], facet["id"])
+    assert any(p.startswith(where + "field 'questoin': is not a known field") for p in problems), problems
+    assert where + "field 'en.anwser': is not a known field (question, label, answer, answers, phrasings)" in problems
+
+
+def test_wrong_types_and_dates_are_named_by_field(knowledge_copy):
+    def change(entry):
+        entry["organisations"] = "uwv"  # a text, not a list
+        entry["until"] = "31-12-2026"
+        entry["sources"][0]["as_of"] = "gisteren"
+        entry["en"]["answers"] = "All of them."
+
+    edit_rule(knowledge_copy, "work.yml", "paid_work", change)
+    problems = problems_of(knowledge_copy)
+    for expected in ("field 'organisations': must be a list of texts",
+                     "field 'until': must be a date like 2026-11-22",
+                     "field 'sources[1].as_of': must be a date like 2026-11-22 or a month like 2026-02",
+                     "field 'en.answers': must map the same status groups as 'answers' to texts"):
+        assert "rules/work.yml: entry 'paid_work': " + expected in problems, (expected, problems)
