@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
+.PHONY: setup pipeline validate train test test-fast run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -35,6 +35,10 @@ test: train
 	@bash scripts/setup_browser.sh
 	@bash scripts/setup_nginx.sh
 	@$(PY) -m pytest tests
+
+# the unit tests only: no training, no servers, no PostgreSQL/Redis (markers slow and prod, pytest.ini)
+test-fast: setup
+	@$(PY) -m pytest -m "not slow and not prod" tests
 
 run: train
 ifeq ($(PROFILE),prod)

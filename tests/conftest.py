@@ -30,6 +30,67 @@ def problems_of(folder: Path, today: Optional[dt.date] = None) -> List[str]:
     return error.value.problems
 
 
+def answer_of(kb, rule_id: str, status: Optional[str] = None, language: str = "nl") -> str:  # type: ignore[no-untyped-def]
+    """What a reply about RULE_ID must contain, read from knowledge/: the status group's own answer,
+    else the shared one. Tests compare with this instead of pinning content ("6 maanden") in Python,
+    so an edit in knowledge/ breaks no test."""
+    text = kb.rule(rule_id).text_in(language)
+    return (text.answers.get(status) if status else None) or text.answer or text.answers["other"]
+
+
+def tracker(intent: str, text: str = "", status: Optional[str] = None, theme: Optional[str] = None,  # type: ignore[no-untyped-def]
+            entities=(), language: Optional[str] = None, facet: Optional[str] = None, events=()):
+    """A rasa-sdk tracker whose latest message has INTENT, for running a custom action directly."""
+    from rasa_sdk import Tracker
+
+    return Tracker(
+        sender_id="test",
+        slots={"status": status, "theme": theme, "language": language, "facet": facet},
+        latest_message={"intent": {"name": intent, "confidence": 0.99}, "entities": list(entities), "text": text},
+        events=list(events),
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run_action(action, track, domain: Optional[dict] = None):  # type: ignore[no-untyped-def]
+    """Runs a custom action on a tracker; returns (the messages it sent, the events it returned)."""
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, domain or {}))
+    return dispatcher.messages, events
+
+
+def tracker_events(stack, sender: str) -> List[dict]:  # type: ignore[no-untyped-def]
+    """The events of a conversation as the test stack's SQLite tracker store has them."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(stack.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (no browser download), one per test module."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def kb():
     from actions.knowledge import load

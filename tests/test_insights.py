@@ -153,8 +153,9 @@ def test_report_opens_with_period_and_figures_and_escapes_messages(figures, tmp_
 
 def test_html_in_a_knowledge_text_is_escaped_in_the_report(figures, tmp_path, knowledge_copy):
     """A rule title with markup, as the themes, feedback and stale tables show it."""
-    from actions.knowledge import load
     from conftest import edit_rule
+
+    from actions.knowledge import load
 
     edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.update(title="<script>alert('x')</script> Werk"))
     kb = load(knowledge_copy)
@@ -217,6 +218,7 @@ def save(store, conversation_events):
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
 
 
+@pytest.mark.prod
 def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain

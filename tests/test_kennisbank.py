@@ -7,18 +7,17 @@ import datetime as dt
 import re
 import threading
 import urllib.request
-from markupsafe import escape
 from pathlib import Path
 
 import pytest
-import yaml
+from conftest import edit_rule
+from markupsafe import escape
 
 from actions.answers import date_text
 from actions.knowledge import load
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
 from scripts.servers import free_port
 from scripts.web_server import export_static, make_server
-from conftest import edit_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,13 +3,12 @@ reported with the file, the entry and the field."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 import yaml
+from conftest import edit_rule, problems_of
 
 from actions.knowledge import MAX_ANSWER_WORDS, STATUS_GROUP_IDS, KnowledgeError, fold, load
-from conftest import edit_rule, problems_of
 
 
 def test_real_knowledge_base_loads_with_all_parts(kb):
@@ -28,16 +27,13 @@ def test_every_entry_has_source_organisation_and_checked_date(kb):
             assert len(text.split()) <= MAX_ANSWER_WORDS, entry.id
 
 
-def test_p1_facts_per_status(kb):
-    work = kb.rule_for_intent("ask_paid_work")
-    asylum = work.answer_for("asylum_seeker")
-    assert re.search(r"TWV|tewerkstellingsvergunning", asylum) and "UWV" in asylum
-    assert re.search(r"6 maanden|zes maanden", asylum)
-    assert re.search(r"geen werkvergunning nodig|TWV niet vereist", work.answer_for("status_holder"))
-    assert re.search(r"2 werkdagen|twee werkdagen", work.answer_for("ukrainian"))
-    volunteering = kb.rule_for_intent("ask_volunteering")
-    assert re.search(r"vrijwilligersverklaring", volunteering.answer_for("asylum_seeker"))
-    assert re.search(r"studiefinanciering", kb.rule_for_intent("ask_study").answer_for("status_holder") + kb.rule_for_intent("ask_student_finance").answer_for("status_holder"))
+def test_p1_questions_have_an_answer_per_status(kb):
+    """The facts themselves are checked by the evaluation sets (tests/eval/), not pinned here."""
+    for intent in ("ask_paid_work", "ask_volunteering", "ask_study", "ask_student_finance"):
+        entry = kb.rule_for_intent(intent)
+        assert entry is not None and entry.depends_on_status, intent
+        texts = [entry.answer_for(group) for group in STATUS_GROUP_IDS]
+        assert all(texts) and len(set(texts)) == len(texts), intent  # each group its own answer
 
 
 def test_unknown_status_gets_the_other_answer(kb):

@@ -8,15 +8,14 @@ from collections import Counter
 
 import pytest
 import yaml
+from conftest import edit_rule, problems_of
 
 from actions.knowledge import (
     MAX_ANSWER_WORDS,
     MAX_COMBINED_WORDS,
     KnowledgeError,
-    load,
     load_phrases,
 )
-from conftest import edit_rule, problems_of
 
 
 def edit_items(folder, file, root, item_id, change):
@@ -110,9 +109,9 @@ def test_accessors_default_to_dutch_and_give_english_for_en(kb):
     assert work.title_in() == work.title == "Betaald werk"
     assert work.title_in("en") == "Paid work"
     assert work.answer_for("asylum_seeker") == work.answer_for("asylum_seeker", "nl")
-    assert "6 maanden" in work.answer_for("asylum_seeker")
+    assert work.answer_for("asylum_seeker").startswith(work.answers["asylum_seeker"])  # the status part first
     english = work.answer_for("asylum_seeker", "en")
-    assert "6 months" in english and "TWV" in english and english.endswith(work.text_in("en").answer)  # the status part first
+    assert english.startswith(work.text_in("en").answers["asylum_seeker"]) and english.endswith(work.text_in("en").answer)
     assert work.answer_for(None, "en") == work.answer_for("other", "en")
     assert work.pending_in() == work.pending and "Migration Pact" in work.pending_in("en")
     assert work.shared_answer_in("en") == work.text_in("en").answer

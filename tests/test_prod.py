@@ -19,7 +19,7 @@ from scripts.prod import ProdSettings, ProdStack, drop_database
 from scripts.servers import api_args, free_port, http_json, reply_text
 from tests.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.prod]
 TOKEN = "test-token-%s" % uuid.uuid4().hex
 
 

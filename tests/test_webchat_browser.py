@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import tracker_events
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 WEBCHAT = ROOT / "tests" / "webchat"
 BUNDLE = WEBCHAT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 RESPONSES = ".rw-message:has(.rw-response)"
 
 
@@ -63,15 +60,6 @@ def webchat_site(stack, test_page_port):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def responses(page):
     return page.locator(RESPONSES)
 
@@ -94,13 +82,8 @@ def ask(page, text, pattern):
     wait_for_response(page, before, pattern)
 
 
-def tracker_events(stack, sender):
-    with sqlite3.connect(stack.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    return [json.loads(r[0]) for r in rows]
 
-
-def test_rasa_webchat_shows_answers_and_quick_replies(browser, webchat_site, stack):
+def test_rasa_webchat_shows_answers_and_quick_replies(browser, webchat_site, stack, kb):
     errors = []
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
@@ -118,7 +101,7 @@ def test_rasa_webchat_shows_answers_and_quick_replies(browser, webchat_site, sta
 
     # a question that needs the status: its answer comes with quick replies; clicking one answers it
     ask(page, "mag hij studeren?", "Studeren")
-    reply = page.locator(".rw-reply", has_text="Statushouder (heeft een verblijfsvergunning)").last
+    reply = page.locator(".rw-reply", has_text=kb.status_group("status_holder").button).last
     reply.wait_for(timeout=30000)
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)

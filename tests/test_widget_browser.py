@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import tracker_events
 
 from actions.answers import date_text
 from actions.knowledge import fold
@@ -20,24 +20,12 @@ from scripts.web_server import make_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def serve(rasa_url: str):
     server = make_server("127.0.0.1", free_port(), rasa_url)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +80,6 @@ def bot_text_since(page, bots_before):
 def session_id(page):
     return page.evaluate("sessionStorage.getItem('regelhulp.session')")
 
-
-def tracker_events(stack, sender):
-    with sqlite3.connect(stack.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    return [json.loads(r[0]) for r in rows]
 
 
 def test_keyboard_question_answer_with_source_link_and_escape(page, site):
