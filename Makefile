@@ -9,7 +9,7 @@ export WEB_PORT ?= 8080
 export TRACKER_DB ?= $(CURDIR)/.rasa/tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup pipeline validate train test test-fast run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
+.PHONY: setup lint pipeline validate train test test-fast run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
 
 # default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
@@ -31,7 +31,13 @@ validate: setup
 train: pipeline validate
 	@$(PY) -m scripts.train
 
-test: train
+# ruff (lint and format check) and mypy, settings in pyproject.toml; first in `make test`, so CI checks it
+lint: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy
+
+test: lint train
 	@bash scripts/setup_browser.sh
 	@bash scripts/setup_nginx.sh
 	@$(PY) -m pytest tests
@@ -84,8 +90,7 @@ figures: train
 	@$(PY) -m scripts.figures
 
 bench: pipeline validate
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m scripts.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf build models .rasa reports/*.tmp .pytest_cache
+	rm -rf build models .rasa reports/*.tmp .pytest_cache .mypy_cache .ruff_cache

@@ -4,12 +4,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, cast
 from urllib.parse import urlparse
 
 from actions import dates
 from actions.conversation import Summary
-from actions.knowledge import DEFAULT_LANGUAGE, Facet, HelpdeskContact, KnowledgeBase, Organisation, Refusal, RuleEntry, Source
+from actions.knowledge import (
+    DEFAULT_LANGUAGE,
+    Facet,
+    HelpdeskContact,
+    KnowledgeBase,
+    Organisation,
+    Refusal,
+    RuleEntry,
+    Source,
+)
 
 # Every function takes the conversation's language (`lang`: "nl" or "en", Dutch by default) and
 # puts it in the reply's metadata, so the widget can mark each message with its language.
@@ -22,13 +31,13 @@ class Reply:
     metadata: Dict[str, object] = field(default_factory=dict)
 
 
-def _reply(text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None, **metadata: object) -> Reply:
+def _reply(text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None, **metadata: Any) -> Reply:
     return Reply(text=text, buttons=buttons or [], metadata=dict(metadata, lang=lang))
 
 
 def date_text(kb: KnowledgeBase, day: dt.date, lang: str = DEFAULT_LANGUAGE) -> str:
     """"5 december 2026" / "5 December 2026"."""
-    months = kb.phrases_in(lang)["months"]
+    months = cast(List[str], kb.phrases_in(lang)["months"])
     return "%d %s %d" % (day.day, months[day.month - 1], day.year)
 
 
@@ -101,7 +110,7 @@ def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: st
     return parts
 
 
-def _metadata(entry: RuleEntry, status: Optional[str]) -> Dict[str, object]:
+def _metadata(entry: RuleEntry, status: Optional[str]) -> Dict[str, Any]:
     return {
         "rule_id": entry.id,
         "status": status if entry.depends_on_status else None,
@@ -136,6 +145,7 @@ def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang
     parts = ["**%s**" % entry.title_in(lang)]
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
+        assert group is not None  # the knowledge base always has the group `other`
         parts.append(kb.phrase("answer_for_status", lang).format(status=group.label_in(lang).lower()))
     parts.append(entry.answer_for(status, lang))
     parts += _footer(kb, entry, status, lang)
@@ -217,13 +227,15 @@ def ask_status(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE
     if not entry.answer:
         text = "%s\n\n%s" % (title, kb.phrase("ask_status", lang))
         return _reply(text, lang, status_buttons(kb, lang), rule_id=entry.id, asks="status")
-    parts = [title, entry.shared_answer_in(lang)] + _footer(kb, entry, None, lang)
+    parts = [title, entry.shared_answer_in(lang) or ""] + _footer(kb, entry, None, lang)
     parts.append(kb.phrase("ask_status_for_rest", lang))
     return _reply("\n\n".join(parts), lang, status_buttons(kb, lang), asks="status", **_metadata(entry, None))
 
 
 def status_noted(kb: KnowledgeBase, status: str, lang: str = DEFAULT_LANGUAGE) -> Reply:
     group = kb.status_group(status)
+    if group is None:
+        raise LookupError("unknown status group %r" % status)
     return _reply(kb.phrase("status_noted", lang).format(status=group.label_in(lang).lower()), lang)
 
 
@@ -248,7 +260,7 @@ def intent_label(kb: KnowledgeBase, intent: str, lang: str = DEFAULT_LANGUAGE) -
     entry = kb.rule_for_intent(intent)
     if entry:
         return entry.title_in(lang)
-    return str(kb.phrases_in(lang)["intent_labels"].get(intent, intent))  # type: ignore[union-attr]
+    return str(cast(Dict[str, str], kb.phrases_in(lang)["intent_labels"]).get(intent, intent))
 
 
 def did_you_mean(kb: KnowledgeBase, options: List[str], lang: str = DEFAULT_LANGUAGE) -> Reply:

@@ -828,7 +828,7 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
             if found:
                 continue
             texts = {DEFAULT_LANGUAGE: _facet_text(item), "en": _facet_text(item.en)}
-            for language, text in texts.items():
+            for text in texts.values():
                 for phrasing in text.phrasings:
                     folded = fold(" ".join(phrasing.split()))
                     if folded in seen_phrasings and seen_phrasings[folded] != where:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from pydantic import BaseModel, Extra, Field, ValidationError, validator
 from pydantic.fields import SHAPE_SINGLETON, ModelField
@@ -121,7 +121,7 @@ class Schema(BaseModel):
     def validate(cls: Type["M"], value: Any) -> "M":  # a nested item that is not a mapping
         if not isinstance(value, dict):
             raise ValueError(cls.SHAPE)
-        return super().validate(value)  # type: ignore[misc]
+        return super().validate(value)
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:
@@ -503,7 +503,7 @@ def _where(loc: Tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _message(model: Type[Schema], error: Dict[str, Any]) -> str:
+def _message(model: Type[Schema], error: Mapping[str, Any]) -> str:
     kind, loc = error["type"], error["loc"]
     if kind in ("value_error.missing", "type_error.none.not_allowed"):
         if loc and loc[-1] in TRANSLATIONS and len(loc) == 1:
@@ -543,7 +543,7 @@ def _partial(model: Type[M], raw: Dict[str, Any], values: Dict[str, Any]) -> M:
         if isinstance(given, dict) and isinstance(nested, type) and issubclass(nested, Schema) and field.shape == SHAPE_SINGLETON:
             values[field.name] = _partial(nested, given, {})  # the valid part of a nested item
             continue
-        value, errors = field.validate(given, values, loc=field.alias, cls=model)  # type: ignore[arg-type]
+        value, errors = field.validate(given, values, loc=field.alias, cls=model)
         if not errors:
             values[field.name] = value
     fields_set = {f.name for f in model.__fields__.values() if f.alias in raw}

@@ -49,7 +49,7 @@ def load_phrases(directory: Optional[Path] = None, language: str = knowledge.DEF
     missing = [key for key in PHRASE_KEYS if not isinstance(phrases.get(key), str)]
     if missing:
         raise RuntimeError("%s: phrases missing: %s" % (knowledge.phrases_file(language), ", ".join(missing)))
-    return {key: phrases[key] for key in PHRASE_KEYS}
+    return {key: str(phrases[key]) for key in PHRASE_KEYS}
 
 
 def load_all_phrases(directory: Optional[Path] = None) -> Dict[str, Dict[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import List, NamedTuple, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
@@ -68,7 +68,7 @@ def _year_of(match: re.Match) -> int:
     return year + (1900 if year >= 30 else 2000) if year < 100 else year
 
 
-def redact(text: str, today: dt.date = None) -> Redaction:
+def redact(text: str, today: Optional[dt.date] = None) -> Redaction:
     """Returns the text with personal data replaced by placeholders, and the kinds found."""
     today = today or dt.date.today()
     found: List[str] = []

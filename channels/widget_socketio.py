@@ -46,7 +46,7 @@ def bot_uttered(message: Dict[Text, Any]) -> Dict[Text, Any]:
             {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
     # a domain response carries its language in `metadata: {lang: ...}` (domain.yml)
-    nested = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+    nested = message["metadata"] if isinstance(message.get("metadata"), dict) else {}
     values = dict(message, lang=message.get("lang") or nested.get("lang"))
     metadata = {key: values[key] for key in PASSED_ON if values.get(key) not in (None, [], {})}
     if metadata:
@@ -78,7 +78,7 @@ def user_uttered_data(data: Any, metadata_key: Text = "metadata") -> Optional[Di
 class WidgetSocketIOInput(SocketIOInput):
     """Same settings, path and events as `socketio`; only the output differs."""
 
-    def get_output_channel(self) -> WholeMessageSocketIOOutput:
+    def get_output_channel(self) -> Optional[WholeMessageSocketIOOutput]:
         output = super().get_output_channel()
         return WholeMessageSocketIOOutput(output.sio, self.bot_message_evt) if output else None
 

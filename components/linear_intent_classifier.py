@@ -120,9 +120,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return scipy.sparse.vstack([row.features if row is not None else scipy.sparse.csr_matrix((1, width))
                                     for row in rows]).tocsr()
 
+    def _trained(self) -> Dict[str, Any]:
+        if self.model is None:
+            raise RuntimeError("LinearIntentClassifier has no model: train or load it first")
+        return self.model
+
     def _features(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        model = self._trained()
         blocks = [weighting.transform(self._counts(messages, origin, len(weighting.idf_)))
-                  for origin, weighting in zip(self.model["origins"], self.model["weighting"])]
+                  for origin, weighting in zip(model["origins"], model["weighting"])]
         return scipy.sparse.hstack(blocks).tocsr()
 
     # --- training ---------------------------------------------------------------------------
@@ -158,9 +164,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 "intercept": svm.intercept_, "scale": _fit_scale(held_out_scores, truth)}
 
     def _persist(self) -> None:
-        arrays = {"coef": self.model["coef"], "intercept": self.model["intercept"]}
-        arrays.update({"idf_%d" % i: weighting.idf_ for i, weighting in enumerate(self.model["weighting"])})
-        meta = {key: self.model[key] for key in ("origins", "intents", "scale")}
+        model = self._trained()
+        arrays = {"coef": model["coef"], "intercept": model["intercept"]}
+        arrays.update({"idf_%d" % i: weighting.idf_ for i, weighting in enumerate(model["weighting"])})
+        meta = {key: model[key] for key in ("origins", "intents", "scale")}
         with self._model_storage.write_to(self._resource) as directory:
             np.savez_compressed(directory / ARRAYS_FILE, **arrays)
             (directory / META_FILE).write_text(json.dumps(meta))

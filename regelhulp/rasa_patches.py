@@ -128,7 +128,7 @@ def revert() -> None:
         if "%s.copy" % name in _originals:
             import importlib
 
-            importlib.import_module(name).copy = _originals.pop("%s.copy" % name)
+            setattr(importlib.import_module(name), "copy", _originals.pop("%s.copy" % name))  # noqa: B010
     _validators.clear()
     _forget_event_classes()
     _applied.clear()
@@ -285,8 +285,9 @@ def copies_only_for_debug_logs(source: str) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and is_attribute(node.func, "structlogger", "debug"):
             for keyword in node.keywords:
-                if isinstance(keyword.value, ast.Call) and is_attribute(keyword.value.func, "copy", "deepcopy"):
-                    allowed.add(id(keyword.value.func.value))
+                func = keyword.value.func if isinstance(keyword.value, ast.Call) else None
+                if isinstance(func, ast.Attribute) and is_attribute(func, "copy", "deepcopy"):
+                    allowed.add(id(func.value))
     uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
     return bool(uses) and all(id(node) in allowed for node in uses)
 

@@ -7,9 +7,9 @@ deploy/nginx.conf.template) is rendered by its path.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-import re
 from typing import Any, List, Tuple
 
 import jinja2

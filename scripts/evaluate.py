@@ -60,7 +60,7 @@ def load_cases(path: Path) -> List[Case]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise QuestionSetError("%s: cannot be read: %s" % (path, error))
+        raise QuestionSetError("%s: cannot be read: %s" % (path, error)) from None
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise QuestionSetError("%s: needs a top-level 'cases:' list" % path)
     cases, seen = [], set()
@@ -83,7 +83,7 @@ def load_cases(path: Path) -> List[Case]:
                 try:
                     re.compile(pattern)
                 except re.error as error:
-                    raise QuestionSetError("%s: field '%s': invalid regex %r: %s" % (where, key, pattern, error))
+                    raise QuestionSetError("%s: field '%s': invalid regex %r: %s" % (where, key, pattern, error)) from None
         if not patterns["must_match"] and not patterns["must_not_match"]:
             raise QuestionSetError("%s: needs 'must_match' or 'must_not_match'" % where)
         cases.append(
@@ -143,7 +143,7 @@ def summarise(results: List[Result]) -> Dict[str, object]:
         for result in results:
             buckets[getattr(result.case, group)].append(result)
         by_group[group] = {name: counts(items) for name, items in sorted(buckets.items())}
-    latencies = [l for r in results for l in r.latencies]
+    latencies = [seconds for r in results for seconds in r.latencies]
 
     def choices(items: List[Result]) -> Dict[str, object]:
         in_scope = [r for r in items if r.case.topic not in NOT_IN_SCOPE]

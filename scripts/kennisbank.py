@@ -16,7 +16,6 @@ entries that need a review (scripts/review.py): the filter "needs review" shows 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from actions import dates

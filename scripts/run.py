@@ -17,8 +17,8 @@ from pathlib import Path
 
 from scripts.prod import ProdStack
 from scripts.servers import RASA_SERVER, RasaStack
-from scripts.web_server import make_server
 from scripts.train import ROOT, model_path
+from scripts.web_server import make_server
 
 
 def main() -> int:

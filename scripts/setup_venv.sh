@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Creates .venv with a suitable Python and the pinned requirements, then tries once to install
+# Creates .venv with a suitable Python and the pinned requirements (runtime and development: tests,
+# lint, types), then tries once to install
 # spaCy's Dutch model nl_core_news_sm 3.4.x the standard way. When that download is not
 # possible, the project builds its own Dutch pipeline (scripts/build_spacy_pipeline.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
 STAMP=$VENV/.installed
-want=$(cat requirements.txt constraints.txt scripts/setup_venv.sh | sha256sum | cut -c1-16)
+want=$(cat requirements.txt requirements-dev.txt constraints.txt scripts/setup_venv.sh | sha256sum | cut -c1-16)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c 'import rasa' >/dev/null 2>&1; then
   exit 0
@@ -21,7 +22,7 @@ fi
 
 echo "setup: installing pinned requirements (first time: a few minutes)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip<25"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
 
 if "$VENV/bin/python" -c 'import nl_core_news_sm' >/dev/null 2>&1; then
   echo "setup: spaCy model nl_core_news_sm is installed"

@@ -23,7 +23,7 @@ import datetime as dt
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import List, Optional, Set
 
 import yaml
 
@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a file: make `actions` importable
     sys.path.insert(0, str(ROOT))
 
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
 from actions import dates  # noqa: E402
+from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
+
 ANSWER_ACTION = "action_answer_rule"
 MIN_EXAMPLES = 25
 MIN_EXAMPLES_EN = 15

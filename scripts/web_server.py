@@ -22,8 +22,8 @@ if __package__ in (None, ""):  # run as a file: make `actions` and `scripts` imp
 
 from actions.knowledge import load  # noqa: E402
 from regelhulp.templating import render_html  # noqa: E402
-from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page  # noqa: E402
 from scripts.check_sources import load_state  # noqa: E402
+from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page  # noqa: E402
 
 WEB = ROOT / "web"
 FILES: Dict[str, Tuple[Path, str]] = {

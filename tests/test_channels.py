@@ -18,7 +18,6 @@ from channels.guard import guarded
 from channels.rest import MISSING_MESSAGE, bad_request
 from channels.widget_socketio import bot_uttered, user_uttered_data
 
-
 # ------------------------------------------------------------------ socket.io payloads (fast)
 
 def test_a_rule_answer_carries_text_quick_replies_and_metadata_only():

@@ -23,7 +23,10 @@ def _data(tmp_path: Path, mixed_english: bool = False) -> Path:
     """Two clearly different intents per language; with mixed_english, every English sentence
     appears under both intents (numbered apart), so nothing can tell the two apart."""
     nlu = tmp_path / "data" / "nlu"
-    expand = lambda templates: [t.format(i) for t in templates for i in range(3)]
+
+    def expand(templates):  # type: ignore[no-untyped-def]
+        return [t.format(i) for t in templates for i in range(3)]
+
     _write(nlu / "work.yml", {"ask_paid_work": expand(NL), "ask_study": expand(STUDY_NL)})
     if mixed_english:
         sentences = expand(EN + STUDY_EN)

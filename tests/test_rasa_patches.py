@@ -176,7 +176,7 @@ def test_event_class_defined_after_the_first_lookup_is_found_as_rasa_would(patch
         type_name = "regelhulp_test_late"
 
         def __eq__(self, other: Any) -> bool:
-            return isinstance(other, LateEvent)
+            return isinstance(other, type(self))
 
         def as_story_string(self) -> None:
             return None
@@ -185,7 +185,7 @@ def test_event_class_defined_after_the_first_lookup_is_found_as_rasa_would(patch
         type_name = "slot"
 
         def __eq__(self, other: Any) -> bool:
-            return isinstance(other, ShadowSlot)
+            return isinstance(other, type(self))
 
         def as_story_string(self) -> None:
             return None

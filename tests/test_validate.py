@@ -156,7 +156,7 @@ def test_validate_warns_about_passed_dates_on_both_sides_of_each_date(project, c
         assert expected <= warned, (today, warned)
         assert "paid_work" in warned or today < dt.date(2026, 6, 12)
         assert ("ukraine_protection" in warned) == (today > dt.date(2027, 3, 4)), today
-    line = next(l for l in out.splitlines() if "'paid_work'" in l and "meant to start" in l)
+    line = next(text for text in out.splitlines() if "'paid_work'" in text and "meant to start" in text)
     assert "rules/work.yml" in line and "2026-06-12" in line and "2026-05-01" in line
 
 
