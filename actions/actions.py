@@ -5,6 +5,7 @@ raises `KnowledgeError` here, so the action server refuses to start instead of a
 """
 from __future__ import annotations
 
+import abc
 import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -84,16 +85,30 @@ def _is_payload(text: str) -> bool:
     return text.startswith("/")
 
 
-class ActionAnswerRule(Action):
+class RegelhulpAction(Action, metaclass=abc.ABCMeta):
+    """An action of this assistant: NAME is its name in domain.yml, `act` answers and returns the
+    events. None of them awaits anything; rasa-sdk skips this abstract class when it registers."""
+
+    NAME = ""
+
+    def name(self) -> Text:
+        return self.NAME
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return self.act(dispatcher, tracker)
+
+    @abc.abstractmethod
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """Sends the replies through DISPATCHER; returns the events for the tracker."""
+
+
+class ActionAnswerRule(RegelhulpAction):
     """Answers a rule question for the remembered status, or asks for the status first; a status
     given later answers the question that was waiting for it."""
 
-    def name(self) -> Text:
-        return "action_answer_rule"
+    NAME = "action_answer_rule"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         return answer_rule(dispatcher, tracker, _latest_intent(tracker))
 
 
@@ -237,17 +252,14 @@ def _status_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     return _answer(dispatcher, tracker, entry, facet)
 
 
-class ActionNotUnderstood(Action):
+class ActionNotUnderstood(RegelhulpAction):
     """A message the classifier is not sure about (nlu_fallback). In order: a status for the
     question that waits for it; a follow-up about the entry of the conversation; the helpdesk after
     repeated misunderstanding; else "Bedoel je ...?" with the likely topics (or a request to rephrase)."""
 
-    def name(self) -> Text:
-        return "action_not_understood"
+    NAME = "action_not_understood"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         lang = _language(tracker)
         text = _text(tracker)
         if _entity_values(tracker, "status") or _entity_values(tracker, "status_option"):
@@ -298,15 +310,12 @@ def _not_understood_in_a_row(tracker: Tracker) -> int:
     return count
 
 
-class ActionRefuse(Action):
+class ActionRefuse(RegelhulpAction):
     """Out of scope: a polite refusal that says where to go instead (knowledge/refusals.yml)."""
 
-    def name(self) -> Text:
-        return "action_refuse"
+    NAME = "action_refuse"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         text = "" if _is_payload(_text(tracker)) else _text(tracker)
         refused = KB.refusal_for(text)
         if text and (refused is None or not refused.screen):
@@ -317,29 +326,23 @@ class ActionRefuse(Action):
         return []
 
 
-class ActionOtherLanguage(Action):
+class ActionOtherLanguage(RegelhulpAction):
     """A message in a language other than Dutch or English."""
 
-    def name(self) -> Text:
-        return "action_other_language"
+    NAME = "action_other_language"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         send(dispatcher, answers.other_language(KB, foreign_language(_text(tracker)) or "other"))
         return []
 
 
-class ActionDeny(Action):
+class ActionDeny(RegelhulpAction):
     """"No". A "no" that names a status ("nee, hij heeft al een verblijfsvergunning") corrects the
     status: the last rule is answered again for it. Any other "no" gets the response utter_deny."""
 
-    def name(self) -> Text:
-        return "action_deny"
+    NAME = "action_deny"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         # the slot `status` is already set from the message (components/status_extractor.py)
         if tracker.get_slot("theme") and _entity_values(tracker, "status"):
             return _status_given(dispatcher, tracker)
@@ -347,44 +350,35 @@ class ActionDeny(Action):
         return []
 
 
-class ActionAnswerOrganisation(Action):
+class ActionAnswerOrganisation(RegelhulpAction):
     """Tells what an organisation does and where to find it."""
 
-    def name(self) -> Text:
-        return "action_answer_organisation"
+    NAME = "action_answer_organisation"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         mentions = _entity_values(tracker, "organisation") + [tracker.latest_message.get("text") or ""]
         organisation = next(filter(None, (KB.organisation_in_text(m) for m in mentions)), None)
         send(dispatcher, answers.organisation_answer(KB, organisation, _language(tracker)))
         return []
 
 
-class ActionListCapabilities(Action):
+class ActionListCapabilities(RegelhulpAction):
     """Lists the themes the assistant can answer."""
 
-    def name(self) -> Text:
-        return "action_list_capabilities"
+    NAME = "action_list_capabilities"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         send(dispatcher, answers.capabilities(KB, _language(tracker)))
         return []
 
 
-class ActionStoreFeedback(Action):
+class ActionStoreFeedback(RegelhulpAction):
     """Feedback on an answer. From the widget's buttons it is stored silently (the user event keeps
     feedback_value and feedback_rule in the tracker); typed feedback gets a short reply."""
 
-    def name(self) -> Text:
-        return "action_store_feedback"
+    NAME = "action_store_feedback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         if not _entity_values(tracker, "feedback_value"):
             lang = _language(tracker)
             dispatcher.utter_message(text=KB.phrase("feedback_typed", lang), lang=lang)
@@ -395,29 +389,23 @@ def _summary(tracker: Tracker) -> conversation.Summary:
     return conversation.summarise(tracker.events, tracker.get_slot("status"), tracker.get_slot("theme"))
 
 
-class ActionHandoff(Action):
+class ActionHandoff(RegelhulpAction):
     """"Ik wil een medewerker": the helpdesk contacts and a summary of the conversation."""
 
-    def name(self) -> Text:
-        return "action_handoff"
+    NAME = "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         send(dispatcher, answers.handoff(KB, _summary(tracker), lang=_language(tracker)))
         return []
 
 
-class ActionDefaultFallback(Action):
+class ActionDefaultFallback(RegelhulpAction):
     """Replaces Rasa's default fallback (the last step of the two-stage fallback and RulePolicy's
     core fallback): the same handoff, and, like Rasa's own, the message that was not understood
     is undone so it does not steer the next prediction."""
 
-    def name(self) -> Text:
-        return "action_default_fallback"
+    NAME = "action_default_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=_language(tracker)))
         return [UserUtteranceReverted()]

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from scripts.train import ROOT
+from scripts.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "facets.yml", ROOT / "tests" / "dev" / "facets2.yml"]
 WRONG_FACET_COST = 3
@@ -77,13 +78,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 r["c"], mark, r["threshold"], r["total"], r["right"], 100.0 * r["right"] / r["total"], r["overview"],
                 r["facet_for_overview"], r["wrong_facet"], r["cost"]))
         lines.append("")
-        best = mine[0]
-        print("%s: cheapest C %.2f, least probability %.2f -> right %d of %d, wrong facet %d" % (
-            language, best["c"], best["threshold"], best["right"], best["total"], best["wrong_facet"]))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "facet_tuning.md").write_text("\n".join(lines) + "\n")
-    print("reports/facet_tuning.md")
-    return 0
+        announce_best(language, mine[0], "(cheapest) C %.2f, least probability %.2f", ("c", "threshold", "right", "total", "wrong_facet"),
+                      "right %d of %d, wrong facet %d")
+    return write_report(args.out, "facet_tuning.md", lines)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import yaml
 
 from scripts.train import ROOT, train
+from scripts.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "real_nl.yml", ROOT / "tests" / "dev" / "real_en.yml"]
 WRONG_COST = 4
@@ -114,13 +115,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         sources = sorted({cases[i]["source"] for i in chosen})
         current_setting = {"threshold": resolver["threshold"][language], "ambiguity_threshold": 0.0}
         lines += _report(language, sources, questions, expected, results, rows, current_setting)
-        best = rows[0]
-        print("%s: best threshold %.2f, ambiguity %.2f -> right %d, wrong %d, fallback %d" % (
-            language, best["threshold"], best["ambiguity"], best["right"], best["wrong"], best["fallback"]))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fallback_tuning.md").write_text("\n".join(lines) + "\n")
-    print("reports/fallback_tuning.md")
-    return 0
+        announce_best(language, rows[0], "threshold %.2f, ambiguity %.2f", ("threshold", "ambiguity", "right", "wrong", "fallback"),
+                      "right %d, wrong %d, fallback %d")
+    return write_report(args.out, "fallback_tuning.md", lines)
 
 
 if __name__ == "__main__":

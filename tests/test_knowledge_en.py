@@ -208,30 +208,34 @@ def test_missing_english_of_status_group_theme_and_organisation(knowledge_copy):
     assert "organisations.yml: entry 'uaf': field 'en.name': is not translated here (expected: description)" in problems
 
 
-def test_phrases_en_missing_and_extra_keys(knowledge_copy):
-    def change(phrases):
-        phrases.pop("contact")
-        phrases["intent_labels"].pop("greet")
-        phrases["greeting"] = "Hello"
+def missing_and_extra_keys(phrases):  # type: ignore[no-untyped-def]
+    phrases.pop("contact")
+    phrases["intent_labels"].pop("greet")
+    phrases["greeting"] = "Hello"
 
+
+def other_placeholders_and_months(phrases):  # type: ignore[no-untyped-def]
+    phrases.update(checked="checked {day}", unclear="The sources disagree. Ask the organisation.")
+    phrases["months"] = phrases["months"][:11]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (missing_and_extra_keys, [
+        "phrases_en.yml: entry 'contact': is missing (phrases.yml has it)",
+        "phrases_en.yml: entry 'intent_labels.greet': is missing (phrases.yml has it)",
+        "phrases_en.yml: entry 'greeting': is not in phrases.yml (the keys must be the same)",
+    ]),
+    (other_placeholders_and_months, [
+        "phrases_en.yml: entry 'checked': field 'placeholders': has {day}, but phrases.yml has {date}",
+        "phrases_en.yml: entry 'unclear': field 'placeholders': has none, but phrases.yml has {organisation}",
+        "phrases_en.yml: entry 'months': must be a list of 12 texts, like in phrases.yml",
+    ]),
+], ids=["keys", "placeholders-and-months"])
+def test_phrases_en_must_match_phrases(knowledge_copy, change, expected):  # type: ignore[no-untyped-def]
     edit_phrases(knowledge_copy, change)
     problems = problems_of(knowledge_copy)
-    assert "phrases_en.yml: entry 'contact': is missing (phrases.yml has it)" in problems
-    assert "phrases_en.yml: entry 'intent_labels.greet': is missing (phrases.yml has it)" in problems
-    assert "phrases_en.yml: entry 'greeting': is not in phrases.yml (the keys must be the same)" in problems
-
-
-def test_phrases_en_placeholders_and_months_must_match(knowledge_copy):
-    def change(phrases):
-        phrases["checked"] = "checked {day}"
-        phrases["unclear"] = "The sources disagree. Ask the organisation."
-        phrases["months"] = phrases["months"][:11]
-
-    edit_phrases(knowledge_copy, change)
-    problems = problems_of(knowledge_copy)
-    assert "phrases_en.yml: entry 'checked': field 'placeholders': has {day}, but phrases.yml has {date}" in problems
-    assert "phrases_en.yml: entry 'unclear': field 'placeholders': has none, but phrases.yml has {organisation}" in problems
-    assert "phrases_en.yml: entry 'months': must be a list of 12 texts, like in phrases.yml" in problems
+    for problem in expected:
+        assert problem in problems, problems
 
 
 def test_a_new_dutch_phrase_needs_its_english_version(knowledge_copy):
