@@ -63,13 +63,13 @@ def _date_notes(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang
     """What the answer must say because a date of its entry has passed without a later check."""
     notes = []
     organisation = _organisation_name(kb, entry)
-    if dates.expired(entry, day):
+    if dates.expired(entry, day) and entry.valid_until:
         notes.append(kb.phrase("until_passed", lang).format(
-            date=date_text(kb, entry.valid_until, lang), organisation=organisation))  # type: ignore[arg-type]
-    if entry.pending_applies(status) and dates.pending_overdue(entry, day) and not (
+            date=date_text(kb, entry.valid_until, lang), organisation=organisation))
+    if entry.pending_applies(status) and dates.pending_overdue(entry, day) and entry.pending_from and not (
             dates.expired(entry, day) and entry.pending_from == entry.valid_until):  # one note for one date
         notes.append(kb.phrase("pending_may_have_changed", lang).format(
-            date=date_text(kb, entry.pending_from, lang), organisation=organisation))  # type: ignore[arg-type]
+            date=date_text(kb, entry.pending_from, lang), organisation=organisation))
     return notes
 
 
