@@ -38,6 +38,21 @@ def answer_of(kb, rule_id: str, status: Optional[str] = None, language: str = "n
     return (text.answers.get(status) if status else None) or text.answer or text.answers["other"]
 
 
+def answers_rule(reply: str, kb, rule_id: str, status: Optional[str] = None, language: str = "nl") -> bool:  # type: ignore[no-untyped-def]
+    """Whether REPLY answers RULE_ID for STATUS: with the entry's answer (answer_of), or with the answer
+    of one of its concrete questions (facets), which the assistant gives when it sees that question."""
+    entry = kb.rule(rule_id)
+    texts = [answer_of(kb, rule_id, status, language)]
+    texts += [facet.answer_for(status, language) for facet in entry.facets]
+    return any(text and text in reply for text in texts)
+
+
+def sources_of(kb, rule_id: str) -> List[str]:  # type: ignore[no-untyped-def]
+    """The source URLs of an entry and of its facets."""
+    entry = kb.rule(rule_id)
+    return [s.url for s in entry.sources] + [s.url for facet in entry.facets for s in facet.sources]
+
+
 def tracker(intent: str, text: str = "", status: Optional[str] = None, theme: Optional[str] = None,  # type: ignore[no-untyped-def]
             entities=(), language: Optional[str] = None, facet: Optional[str] = None, events=()):
     """A rasa-sdk tracker whose latest message has INTENT, for running a custom action directly."""
