@@ -43,8 +43,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -206,8 +206,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return messages
 
     def _confidences(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
-        scores = _as_columns(features @ self.model["coef"].T + self.model["intercept"])
-        return scipy.special.softmax(self.model["scale"] * scores, axis=1)
+        model = self._trained()
+        scores = _as_columns(features @ model["coef"].T + model["intercept"])
+        return scipy.special.softmax(model["scale"] * scores, axis=1)
 
     def _question_features(self, message: Message) -> Optional[scipy.sparse.csr_matrix]:
         """The features of the message's question sentences alone: the sum of their tokens' rows of
@@ -220,7 +221,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if not spans or not mask.any() or mask.all():
             return None
         blocks = []
-        for origin, weighting in zip(self.model["origins"], self.model["weighting"]):
+        model = self._trained()
+        for origin, weighting in zip(model["origins"], model["weighting"]):
             sequence, _ = message.get_sparse_features(TEXT, [origin])
             if sequence is None or sequence.features.shape[0] != len(tokens):
                 return None
