@@ -3,6 +3,7 @@
 The knowledge base is loaded once when the action server starts; a broken knowledge base
 raises `KnowledgeError` here, so the action server refuses to start instead of answering wrongly.
 """
+
 from __future__ import annotations
 
 import abc
@@ -72,7 +73,11 @@ def _previous_user_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
 
 
 def _rule_intents(ranking: List[Dict[str, Any]], floor: float = OPTION_FLOOR) -> List[str]:
-    return [str(r["name"]) for r in ranking if KB.rule_for_intent(r.get("name")) and float(r.get("confidence") or 0) >= floor]
+    return [
+        str(r["name"])
+        for r in ranking
+        if KB.rule_for_intent(r.get("name")) and float(r.get("confidence") or 0) >= floor
+    ]
 
 
 def _also(ranking: List[Dict[str, Any]], entry: RuleEntry) -> Optional[str]:
@@ -157,21 +162,30 @@ def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
     if facet is None and not _is_payload(text):
         # with the status still unknown, a vague question ("mag hij studeren?") gets the status
         # question of the overview rather than a guess at a concrete question
-        unsure = entry.depends_on_status and not tracker.get_slot("status") and not _entity_values(tracker, "status_option")
+        unsure = (
+            entry.depends_on_status and not tracker.get_slot("status") and not _entity_values(tracker, "status_option")
+        )
         match = SELECTOR.select(text, lang, entry.id, UNKNOWN_STATUS_FACET_PROBABILITY if unsure else None)
         facet = match.facet if match else None
     ranking = tracker.latest_message.get("intent_ranking") or []
     return _answer(dispatcher, tracker, entry, facet, _also(ranking, entry))
 
 
-def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, entry: RuleEntry, facet: Optional[Facet],
-            also: Optional[str] = None) -> List[EventType]:
+def _answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    entry: RuleEntry,
+    facet: Optional[Facet],
+    also: Optional[str] = None,
+) -> List[EventType]:
     """Sends the answer of an entry (or one of its facets) for the conversation's status."""
     lang = _language(tracker)
     status = tracker.get_slot("status")
     options = [o for o in _entity_values(tracker, "status_option") if KB.status_group(o)]
     if facet is not None and not facet.concerns(status):
-        facet = None  # "how do I apply for a volunteer statement?" for a status holder: the overview says none is needed
+        facet = (
+            None  # "how do I apply for a volunteer statement?" for a status holder: the overview says none is needed
+        )
     events: List[EventType] = [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     needs_status = entry.depends_on_status if facet is None else _facet_depends_on_status(facet)
     if len(options) >= 2 and (entry.depends_on_status or needs_status):
@@ -275,7 +289,9 @@ class ActionNotUnderstood(RegelhulpAction):
         if theme is not None and options and (options[0] == theme.intent or KB.overlap(options[0], theme.intent)):
             return answer_rule(dispatcher, tracker, options[0])  # a follow-up in the same area
         refused = KB.refusal_for(text)
-        if refused is not None and (refused.decides or not options or "out_of_scope" in [r.get("name") for r in ranking[:2]]):
+        if refused is not None and (
+            refused.decides or not options or "out_of_scope" in [r.get("name") for r in ranking[:2]]
+        ):
             send(dispatcher, answers.refusal(KB, refused, lang))  # out of scope, and of a kind we know
             return []
         if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
@@ -295,7 +311,9 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
     match = SELECTOR.follow_up(text, lang, [theme.id])
     if match is None:
         # "and how long does that take?" after an answer about paid work: the TWV's procedure time
-        match = SELECTOR.follow_up(text, lang, [theme.id] + [r.id for r in KB.rules if KB.overlap(r.intent, theme.intent)])
+        match = SELECTOR.follow_up(
+            text, lang, [theme.id] + [r.id for r in KB.rules if KB.overlap(r.intent, theme.intent)]
+        )
     return _answer(dispatcher, tracker, KB.rule(match.facet.entry) or theme, match.facet) if match else None
 
 
@@ -337,7 +355,7 @@ class ActionOtherLanguage(RegelhulpAction):
 
 
 class ActionDeny(RegelhulpAction):
-    """"No". A "no" that names a status ("nee, hij heeft al een verblijfsvergunning") corrects the
+    """ "No". A "no" that names a status ("nee, hij heeft al een verblijfsvergunning") corrects the
     status: the last rule is answered again for it. Any other "no" gets the response utter_deny."""
 
     NAME = "action_deny"
@@ -390,7 +408,7 @@ def _summary(tracker: Tracker) -> conversation.Summary:
 
 
 class ActionHandoff(RegelhulpAction):
-    """"Ik wil een medewerker": the helpdesk contacts and a summary of the conversation."""
+    """ "Ik wil een medewerker": the helpdesk contacts and a summary of the conversation."""
 
     NAME = "action_handoff"
 

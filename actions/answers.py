@@ -1,4 +1,5 @@
 """Composing the bot's replies from knowledge-base entries. Pure functions, no Rasa."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,7 @@ def _reply(text: str, lang: str, buttons: Optional[List[Dict[str, str]]] = None,
 
 
 def date_text(kb: KnowledgeBase, day: dt.date, lang: str = DEFAULT_LANGUAGE) -> str:
-    """"5 december 2026" / "5 December 2026"."""
+    """ "5 december 2026" / "5 December 2026"."""
     months = cast(List[str], kb.phrases_in(lang)["months"])
     return "%d %s %d" % (day.day, months[day.month - 1], day.year)
 
@@ -64,25 +65,36 @@ def _date_notes(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang
     notes = []
     organisation = _organisation_name(kb, entry)
     if dates.expired(entry, day) and entry.valid_until:
-        notes.append(kb.phrase("until_passed", lang).format(
-            date=date_text(kb, entry.valid_until, lang), organisation=organisation))
-    if entry.pending_applies(status) and dates.pending_overdue(entry, day) and entry.pending_from and not (
-            dates.expired(entry, day) and entry.pending_from == entry.valid_until):  # one note for one date
-        notes.append(kb.phrase("pending_may_have_changed", lang).format(
-            date=date_text(kb, entry.pending_from, lang), organisation=organisation))
+        notes.append(
+            kb.phrase("until_passed", lang).format(
+                date=date_text(kb, entry.valid_until, lang), organisation=organisation
+            )
+        )
+    if (
+        entry.pending_applies(status)
+        and dates.pending_overdue(entry, day)
+        and entry.pending_from
+        and not (dates.expired(entry, day) and entry.pending_from == entry.valid_until)
+    ):  # one note for one date
+        notes.append(
+            kb.phrase("pending_may_have_changed", lang).format(
+                date=date_text(kb, entry.pending_from, lang), organisation=organisation
+            )
+        )
     return notes
 
 
 def _pending_label(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
-    """"Planned, not law yet" only before the change's start date (and while the entry itself still
+    """ "Planned, not law yet" only before the change's start date (and while the entry itself still
     holds); after it, a neutral label: the entry's own text says what was planned."""
     started = dates.pending_started(entry, day) or dates.expired(entry, day)
     return kb.phrase("pending_was_planned" if started else "pending", lang)
 
 
-def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE,
-                sources: Optional[Sequence[Source]] = None) -> str:
-    """"Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026": the entry's sources, or
+def source_line(
+    kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, sources: Optional[Sequence[Source]] = None
+) -> str:
+    """ "Bron: [UWV](url), stand februari 2026 · nagekeken 7 december 2026": the entry's sources, or
     the ones given (a facet's), with the entry's check date."""
     months = kb.phrases_in(lang)["months"]
     lines = []
@@ -94,8 +106,9 @@ def source_line(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAG
     return "%s: %s" % (kb.phrase("source", lang), " · ".join(lines + [checked]))
 
 
-def _footer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str,
-            today: Optional[dt.date] = None) -> List[str]:
+def _footer(
+    kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str, today: Optional[dt.date] = None
+) -> List[str]:
     """Notes on passed dates, caveats, organisations to contact and the source line with its dates.
     `today` defaults to actions.dates.today() ($REGELHULP_TODAY or the system date)."""
     day = today or dates.today()
@@ -124,8 +137,13 @@ def _payload(intent: str, **entities: str) -> str:
     return "/%s%s" % (intent, json.dumps(entities) if entities else "")
 
 
-def facet_buttons(entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, skip: Optional[Facet] = None, limit: int = 3,
-                  status: Optional[str] = None) -> List[Dict[str, str]]:
+def facet_buttons(
+    entry: RuleEntry,
+    lang: str = DEFAULT_LANGUAGE,
+    skip: Optional[Facet] = None,
+    limit: int = 3,
+    status: Optional[str] = None,
+) -> List[Dict[str, str]]:
     """The entry's concrete questions as buttons (the ones people ask next), in the file's order;
     with a status known, only the questions that concern it."""
     facets = [f for f in entry.facets if f is not skip and f.concerns(status)][:limit]
@@ -133,13 +151,18 @@ def facet_buttons(entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, skip: Optional
 
 
 def also_button(kb: KnowledgeBase, intent: Optional[str], lang: str = DEFAULT_LANGUAGE) -> List[Dict[str, str]]:
-    """"Ook over: ..." for a neighbouring entry that may also answer the question."""
+    """ "Ook over: ..." for a neighbouring entry that may also answer the question."""
     other = kb.rule_for_intent(intent)
-    return [{"title": kb.phrase("also_about", lang).format(title=other.title_in(lang)), "payload": _payload(other.intent)}] if other else []
+    return (
+        [{"title": kb.phrase("also_about", lang).format(title=other.title_in(lang)), "payload": _payload(other.intent)}]
+        if other
+        else []
+    )
 
 
-def rule_answer(kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE,
-                also: Optional[str] = None) -> Reply:
+def rule_answer(
+    kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE, also: Optional[str] = None
+) -> Reply:
     """The full answer for an entry and a status: text, caveats, contacts and source line; buttons
     for the entry's concrete questions and, when given, a neighbouring entry (`also`, an intent)."""
     parts = ["**%s**" % entry.title_in(lang)]
@@ -162,8 +185,15 @@ def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:
     return kb.phrase("for_status", lang).format(status=group.label_in(lang).lower())
 
 
-def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Optional[str], lang: str = DEFAULT_LANGUAGE,
-                 also: Optional[str] = None, today: Optional[dt.date] = None) -> List[Reply]:
+def facet_answer(
+    kb: KnowledgeBase,
+    entry: RuleEntry,
+    facet: Facet,
+    status: Optional[str],
+    lang: str = DEFAULT_LANGUAGE,
+    also: Optional[str] = None,
+    today: Optional[dt.date] = None,
+) -> List[Reply]:
     """The direct answer to one concrete question in one short message (with the status it is for
     when it is written for one status), then one line with its source and dates, and buttons: the
     entry's overview ("Meer over ..."), at most two related questions, "Gaat het om iemand anders?"
@@ -177,7 +207,9 @@ def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Opti
     first = _reply(answer, lang, part="answer", **metadata)
     parts = _date_notes(kb, entry, status, lang, today or dates.today())
     parts.append(source_line(kb, entry, lang, facet.sources or entry.sources[:1]))
-    buttons = [{"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}]
+    buttons = [
+        {"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}
+    ]
     buttons += facet_buttons(entry, lang, skip=facet, limit=2, status=status)
     if specific:
         buttons.append({"title": kb.phrase("other_person", lang), "payload": "/inform_status"})
@@ -185,13 +217,16 @@ def facet_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Facet, status: Opti
     return [first, _reply("\n\n".join(parts), lang, buttons, part="source", **metadata)]
 
 
-def two_status_answer(kb: KnowledgeBase, entry: RuleEntry, facet: Optional[Facet], statuses: List[str],
-                      lang: str = DEFAULT_LANGUAGE) -> Reply:
+def two_status_answer(
+    kb: KnowledgeBase, entry: RuleEntry, facet: Optional[Facet], statuses: List[str], lang: str = DEFAULT_LANGUAGE
+) -> Reply:
     """A question that names two status groups: a short part for each."""
     title = facet.question_in(lang) if facet else entry.title_in(lang)
     parts = ["**%s**" % title, kb.phrase("two_statuses", lang)]
     for status in statuses:
-        answer = (facet.answer_for(status, lang) if facet and facet.concerns(status) else None) or entry.answer_for(status, lang)
+        answer = (facet.answer_for(status, lang) if facet and facet.concerns(status) else None) or entry.answer_for(
+            status, lang
+        )
         parts.append("**%s:** %s" % (_for_status(kb, status, lang), answer))
     parts += _footer(kb, entry, None, lang)
     metadata = dict(_metadata(entry, None), statuses=list(statuses), facet_id=facet.id if facet else None)
@@ -217,7 +252,9 @@ def status_buttons(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> List[Dict
     ]
 
 
-def ask_status(kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, facet: Optional[Facet] = None) -> Reply:
+def ask_status(
+    kb: KnowledgeBase, entry: RuleEntry, lang: str = DEFAULT_LANGUAGE, facet: Optional[Facet] = None
+) -> Reply:
     """The status question; an entry with a shared answer gives that part first. For a concrete
     question (`facet`) whose answer depends on the status, the question is the title."""
     if facet is not None:
@@ -264,7 +301,7 @@ def intent_label(kb: KnowledgeBase, intent: str, lang: str = DEFAULT_LANGUAGE) -
 
 
 def did_you_mean(kb: KnowledgeBase, options: List[str], lang: str = DEFAULT_LANGUAGE) -> Reply:
-    """"Bedoel je ...?": the candidate topics (intents) as buttons, plus 'something else'; without
+    """ "Bedoel je ...?": the candidate topics (intents) as buttons, plus 'something else'; without
     candidates, a request to rephrase."""
     if not options:
         return _reply(kb.phrase("rephrase_short", lang), lang, asks="rephrase")
@@ -283,13 +320,17 @@ def helpdesk_line(kb: KnowledgeBase, contact: HelpdeskContact, lang: str = DEFAU
     if contact.phone:
         key = "helpdesk_with_phone" if contact.hours else "helpdesk_phone_only"
     return kb.phrase(key, lang).format(
-        name=contact.name, purpose=contact.purpose_in(lang).rstrip("."), phone=contact.phone,
-        hours=contact.hours_in(lang), link=link(_site_and_path(contact.url), contact.url),
+        name=contact.name,
+        purpose=contact.purpose_in(lang).rstrip("."),
+        phone=contact.phone,
+        hours=contact.hours_in(lang),
+        link=link(_site_and_path(contact.url), contact.url),
     )
 
 
-def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE,
-                  today: Optional[dt.date] = None) -> List[str]:
+def summary_lines(
+    kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGUAGE, today: Optional[dt.date] = None
+) -> List[str]:
     """The conversation so far, for the person who takes over; nothing when nothing is known."""
     if summary.empty:
         return []
@@ -304,12 +345,14 @@ def summary_lines(kb: KnowledgeBase, summary: Summary, lang: str = DEFAULT_LANGU
     if last:
         code = "%s: %s" % (kb.phrase("summary_rule_code", lang), last.id)
         lines.append("- %s: %s (%s)" % (kb.phrase("summary_last_answer", lang), last.title_in(lang), code))
-        lines.append("- %s: %s" % (kb.phrase("summary_dates", lang), _summary_dates(kb, last, lang, today or dates.today())))
+        lines.append(
+            "- %s: %s" % (kb.phrase("summary_dates", lang), _summary_dates(kb, last, lang, today or dates.today()))
+        )
     return lines
 
 
 def _summary_dates(kb: KnowledgeBase, entry: RuleEntry, lang: str, day: dt.date) -> str:
-    """"bronnen tot februari 2026, nagekeken 7 december 2026", and the dates that passed since."""
+    """ "bronnen tot februari 2026, nagekeken 7 december 2026", and the dates that passed since."""
     months = kb.phrases_in(lang)["months"]
     dated = [s for s in entry.sources if s.as_of]
     newest = dates.as_of_text(months, max(dated, key=lambda s: s.as_of)) if dated else "?"  # type: ignore[arg-type, return-value]

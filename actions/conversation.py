@@ -1,6 +1,7 @@
 """Reading a conversation from its events: the event dicts that rasa-sdk trackers carry and that
 the tracker store keeps as JSON (`{"event": "bot", "text": ..., "metadata": {"rule_id": ...}}`).
 Pure functions, no Rasa; used by the handoff summary and by the insights report."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ Event = dict
 def current_session(events: Sequence[Event]) -> List[Event]:
     """The events since the last session start (all of them when there is none)."""
     starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
-    return list(events[starts[-1] + 1:] if starts else events)
+    return list(events[starts[-1] + 1 :] if starts else events)
 
 
 def bot_rule_id(event: Event) -> Optional[str]:

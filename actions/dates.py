@@ -5,6 +5,7 @@ meant to start), `valid_until` (`until`: the rule as written holds up to and inc
 and `valid_from` (`from`); each source has `as_of` (the version of the page that was read).
 Today is $REGELHULP_TODAY (an ISO date, for tests and demos) or else the system date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,12 +71,12 @@ def review_reasons(entry: RuleEntry, day: dt.date) -> List[Reason]:
 
 
 def day_text(months: Sequence[str], day: dt.date) -> str:
-    """"7 december 2026" with the month names of a language (phrases `months`)."""
+    """ "7 december 2026" with the month names of a language (phrases `months`)."""
     return "%d %s %d" % (day.day, months[day.month - 1], day.year)
 
 
 def month_text(months: Sequence[str], day: dt.date) -> str:
-    """"februari 2026"."""
+    """ "februari 2026"."""
     return "%s %d" % (months[day.month - 1], day.year)
 
 

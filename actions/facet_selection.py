@@ -12,6 +12,7 @@ Two measures, both fitted when the action server starts (about 5 s):
 
 Chosen with `make tune-facets` on tests/dev/facets.yml (reports/facet_tuning.md).
 """
+
 from __future__ import annotations
 
 import re
@@ -73,10 +74,12 @@ def overview_examples(kb: KnowledgeBase, nlu_dir: Path = NLU_DIR) -> Overviews:
 
 
 def _features() -> FeatureUnion:
-    return FeatureUnion([
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-    ])
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ]
+    )
 
 
 def _phrasings(facet: Facet, language: str) -> Tuple[str, ...]:
@@ -135,7 +138,9 @@ class _SimilarityIndex:
         """The best similarity per facet id ("entry.facet")."""
         if self.matrix is None:
             return {}
-        similarities = (self.matrix @ self.features.transform([fold(text)]).T).toarray().ravel() / 2.0  # two unit-norm blocks
+        similarities = (
+            self.matrix @ self.features.transform([fold(text)]).T
+        ).toarray().ravel() / 2.0  # two unit-norm blocks
         best: Dict[str, Tuple[Facet, float]] = {}
         for facet, score in zip(self.owners, similarities):
             if facet.id not in best or score > best[facet.id][1]:
@@ -144,14 +149,17 @@ class _SimilarityIndex:
 
 
 class FacetSelector:
-    def __init__(self, kb: KnowledgeBase, overviews: Optional[Overviews] = None, c: float = C,
-                 threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, overviews: Optional[Overviews] = None, c: float = C, threshold: float = THRESHOLD
+    ) -> None:
         overviews = overview_examples(kb) if overviews is None else overviews
         self.threshold = threshold
         self.classifiers = {entry.id: _EntryClassifier(entry, overviews.get(entry.id, {}), c) for entry in kb.rules}
         self.indexes = {language: _SimilarityIndex(kb.facets, language) for language in LANGUAGES}
 
-    def select(self, text: str, language: str, entry_id: str, threshold: Optional[float] = None) -> Optional[FacetMatch]:
+    def select(
+        self, text: str, language: str, entry_id: str, threshold: Optional[float] = None
+    ) -> Optional[FacetMatch]:
         """The facet of `entry_id` that `text` asks, or None (then the overview answers).
         (`language` is not needed: one model per entry covers both languages.)"""
         classifier = self.classifiers.get(entry_id)
@@ -172,8 +180,14 @@ class FacetSelector:
         matches = [FacetMatch(f, s) for f, s in index.scores(text).values() if allowed is None or f.entry in allowed]
         return sorted(matches, key=lambda m: -m.score)
 
-    def follow_up(self, text: str, language: str, entry_ids: Iterable[str], min_score: float = FOLLOW_UP_SCORE,
-                  ratio: float = FOLLOW_UP_RATIO) -> Optional[FacetMatch]:
+    def follow_up(
+        self,
+        text: str,
+        language: str,
+        entry_ids: Iterable[str],
+        min_score: float = FOLLOW_UP_SCORE,
+        ratio: float = FOLLOW_UP_RATIO,
+    ) -> Optional[FacetMatch]:
         """The facet a short follow-up asks within the entries of the conversation ("hoe lang duurt
         dat?" after a question about the TWV): a clear winner among their facets by similarity.
         The general questions do not count here: a follow-up is not a new question about the entry."""

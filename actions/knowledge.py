@@ -11,6 +11,7 @@ same fields as the Dutch text; the fixed phrases are in phrases_<language>.yml w
 and placeholders as phrases.yml. The accessors (`title_in`, `answer_for(status, lang)`,
 `label_in`, `kb.phrase(key, lang)`, ...) return Dutch unless asked for another language.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,7 +68,9 @@ def _translated(item: object, language: Optional[str], name: str) -> str:
     try:
         return item.translations[language][name]  # type: ignore[attr-defined]
     except KeyError:
-        raise LookupError("%s '%s' has no %s text for '%s'" % (type(item).__name__, getattr(item, "id", "?"), language, name)) from None
+        raise LookupError(
+            "%s '%s' has no %s text for '%s'" % (type(item).__name__, getattr(item, "id", "?"), language, name)
+        ) from None
 
 
 class KnowledgeError(Exception):
@@ -75,9 +78,7 @@ class KnowledgeError(Exception):
 
     def __init__(self, problems: List[str]):
         self.problems = problems
-        super().__init__(
-            "The knowledge base has %d problem(s):\n- %s" % (len(problems), "\n- ".join(problems))
-        )
+        super().__init__("The knowledge base has %d problem(s):\n- %s" % (len(problems), "\n- ".join(problems)))
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ class StatusGroup:
     label: str
     button: str
     synonyms: Tuple[str, ...]
-    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"label": ..., "button": ...}}
+    translations: Dict[str, Dict[str, str]] = field(
+        default_factory=dict, hash=False
+    )  # {"en": {"label": ..., "button": ...}}
 
     def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
         return _translated(self, language, "label")
@@ -356,7 +359,11 @@ class KnowledgeBase:
         groups: List[str] = []
         for (_, end, first), (start, _, second) in zip(mentions, mentions[1:]):
             between = folded[end:start]
-            if first != second and len(between.split()) <= 4 and re.search(r"\b(of|en|or|and|en/of|and/or)\b|/|,", between):
+            if (
+                first != second
+                and len(between.split()) <= 4
+                and re.search(r"\b(of|en|or|and|en/of|and/or)\b|/|,", between)
+            ):
                 groups += [g for g in (first, second) if g not in groups]
         return groups if len(groups) >= 2 else []
 
@@ -440,7 +447,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
 def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tuple[int, int, str]]:
@@ -551,8 +558,9 @@ def _report(problems: _Problems, file: str, entry: Optional[str], found: List[sc
         problems.add(file, entry, fld, message)
 
 
-def _checked_items(directory: Path, file: str, root_key: str, model: Type[schema.M],
-                   problems: _Problems) -> Iterator[Tuple[str, schema.M, bool]]:
+def _checked_items(
+    directory: Path, file: str, root_key: str, model: Type[schema.M], problems: _Problems
+) -> Iterator[Tuple[str, schema.M, bool]]:
     """(id, item, valid) for every well-formed entry of FILE, checked against MODEL."""
     for item_id, raw in _entries(_read_yaml(directory / file, root_key, problems), file, problems):
         item, found = schema.validate(model, raw)
@@ -577,8 +585,13 @@ def _names_and_attrs(block: schema.Schema, names: Tuple[str, ...]) -> List[Tuple
 def _load_status_groups(directory: Path, problems: _Problems) -> Tuple[StatusGroup, ...]:
     file = "status_groups.yml"
     groups = tuple(
-        StatusGroup(id=gid, label=item.value("label") or gid, button=item.value("button") or gid,
-                    synonyms=item.value("synonyms") or (), translations=_english(item, "label", "button"))
+        StatusGroup(
+            id=gid,
+            label=item.value("label") or gid,
+            button=item.value("button") or gid,
+            synonyms=item.value("synonyms") or (),
+            translations=_english(item, "label", "button"),
+        )
         for gid, item, _ in _checked_items(directory, file, "status_groups", schema.StatusGroupSchema, problems)
     )
     if groups and sorted(g.id for g in groups) != sorted(STATUS_GROUP_IDS):
@@ -597,7 +610,9 @@ def _load_organisations(directory: Path, problems: _Problems) -> Dict[str, Organ
             synonyms=item.value("synonyms") or (),
             translations=_english(item, "description"),
         )
-        for oid, item, _ in _checked_items(directory, "organisations.yml", "organisations", schema.OrganisationSchema, problems)
+        for oid, item, _ in _checked_items(
+            directory, "organisations.yml", "organisations", schema.OrganisationSchema, problems
+        )
     }
 
 
@@ -642,8 +657,15 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
                 problems.add(file, rid, "patterns", "%r is not a valid regular expression: %s" % (pattern, error))
         if not patterns:
             problems.add(file, rid, "patterns", "needs at least one pattern")
-        refusals.append(Refusal(id=rid, reply=reply, patterns=tuple(patterns), screen=bool(raw.get("screen", False)),
-                                decides=bool(raw.get("decides", False))))
+        refusals.append(
+            Refusal(
+                id=rid,
+                reply=reply,
+                patterns=tuple(patterns),
+                screen=bool(raw.get("screen", False)),
+                decides=bool(raw.get("decides", False)),
+            )
+        )
     return tuple(refusals)
 
 
@@ -680,7 +702,11 @@ def _compare_phrases(dutch: Dict, translated: Dict, file: str, problems: _Proble
             else:
                 problems.add(file, name, None, "must be a mapping of key: text, like in phrases.yml")
         elif isinstance(original, list):
-            if not isinstance(value, list) or len(value) != len(original) or not all(isinstance(v, str) and v.strip() for v in value):
+            if (
+                not isinstance(value, list)
+                or len(value) != len(original)
+                or not all(isinstance(v, str) and v.strip() for v in value)
+            ):
                 problems.add(file, name, None, "must be a list of %d texts, like in phrases.yml" % len(original))
         elif not isinstance(value, str) or not value.strip():
             problems.add(file, name, None, "must be a non-empty text")
@@ -718,7 +744,9 @@ def _load_helpdesk(directory: Path, problems: _Problems) -> Tuple[HelpdeskContac
     )
 
 
-def _reject_unknown(raw: dict, allowed: Tuple[str, ...], file: str, entry: str, problems: _Problems, prefix: str = "") -> None:
+def _reject_unknown(
+    raw: dict, allowed: Tuple[str, ...], file: str, entry: str, problems: _Problems, prefix: str = ""
+) -> None:
     """A field the schema does not know is an error: a typo such as `anwser` must not pass silently."""
     for extra in sorted(set(map(str, raw)) - set(allowed)):
         problems.add(file, entry, prefix + extra, "is not a known field (%s)" % ", ".join(allowed))
@@ -726,13 +754,17 @@ def _reject_unknown(raw: dict, allowed: Tuple[str, ...], file: str, entry: str, 
 
 def _source(item: schema.SourceSchema) -> Source:
     as_of = item.value("as_of")
-    return Source(url=str(item.value("url")), organisation=str(item.value("organisation")),
-                  as_of=dt.date(as_of.year, as_of.month, as_of.day) if as_of else None,
-                  as_of_day=bool(as_of) and not isinstance(as_of, schema.MonthDate))
+    return Source(
+        url=str(item.value("url")),
+        organisation=str(item.value("organisation")),
+        as_of=dt.date(as_of.year, as_of.month, as_of.day) if as_of else None,
+        as_of_day=bool(as_of) and not isinstance(as_of, schema.MonthDate),
+    )
 
 
-def _check_sources(items: Optional[List[schema.SourceSchema]], file: str, entry: str, ctx: dict,
-                   problems: _Problems) -> Tuple[Source, ...]:
+def _check_sources(
+    items: Optional[List[schema.SourceSchema]], file: str, entry: str, ctx: dict, problems: _Problems
+) -> Tuple[Source, ...]:
     """What the schema cannot know of `sources:`: a known organisation, an `as_of` not in the future."""
     sources = []
     for number, item in enumerate(items or [], start=1):
@@ -762,7 +794,12 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         problems.add(file, rid, "checked", "lies in the future (%s)" % checked)
     newest = max((s.as_of for s in sources if s.as_of), default=None)
     if checked is not None and newest is not None and checked < newest:
-        problems.add(file, rid, "checked", "%s lies before the newest as_of of its sources (%s): check the entry against them" % (checked, newest))
+        problems.add(
+            file,
+            rid,
+            "checked",
+            "%s lies before the newest as_of of its sources (%s): check the entry against them" % (checked, newest),
+        )
     if len(problems.items) > before:
         return None
     english = get("en")
@@ -783,8 +820,11 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         pending_from=get("pending_from"),
         valid_from=get("valid_from"),
         valid_until=get("valid_until"),
-        translations={"en": RuleText(title=english.title, answer=english.answer, answers=dict(english.answers or {}),
-                                     pending=english.pending)},
+        translations={
+            "en": RuleText(
+                title=english.title, answer=english.answer, answers=dict(english.answers or {}), pending=english.pending
+            )
+        },
     )
 
 
@@ -792,8 +832,13 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
 
 
 def _facet_text(item: schema.FacetTextSchema) -> FacetText:
-    return FacetText(question=item.question, label=item.label, answer=item.answer, answers=dict(item.answers or {}),
-                     phrasings=item.phrasings)
+    return FacetText(
+        question=item.question,
+        label=item.label,
+        answer=item.answer,
+        answers=dict(item.answers or {}),
+        phrasings=item.phrasings,
+    )
 
 
 def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _Problems) -> List[RuleEntry]:
@@ -818,7 +863,9 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
                 problems.add(file, where, "entry", "unknown entry '%s'" % entry_id if entry_id else "is missing")
                 continue
             if entry.theme != theme:
-                problems.add(file, where, "entry", "belongs to theme '%s'; put it in facets/%s.yml" % (entry.theme, entry.theme))
+                problems.add(
+                    file, where, "entry", "belongs to theme '%s'; put it in facets/%s.yml" % (entry.theme, entry.theme)
+                )
             if any(f.key == key for f in attached[entry.id]):
                 problems.add(file, where, "id", "is used twice in entry '%s'" % entry.id)
                 continue
@@ -832,16 +879,35 @@ def _load_facets(directory: Path, rules: List[RuleEntry], ctx: dict, problems: _
                 for phrasing in text.phrasings:
                     folded = fold(" ".join(phrasing.split()))
                     if folded in seen_phrasings and seen_phrasings[folded] != where:
-                        problems.add(file, where, "phrasings", "'%s' is also a phrasing of %s" % (phrasing, seen_phrasings[folded]))
+                        problems.add(
+                            file,
+                            where,
+                            "phrasings",
+                            "'%s' is also a phrasing of %s" % (phrasing, seen_phrasings[folded]),
+                        )
                     seen_phrasings[folded] = where
-            attached[entry.id].append(Facet(id=where, key=key, entry=entry.id, file=file, texts=texts, sources=sources,
-                                             statuses=tuple(item.value("statuses") or ())))
+            attached[entry.id].append(
+                Facet(
+                    id=where,
+                    key=key,
+                    entry=entry.id,
+                    file=file,
+                    texts=texts,
+                    sources=sources,
+                    statuses=tuple(item.value("statuses") or ()),
+                )
+            )
     result = []
     for rule in rules:
         updated = dataclasses.replace(rule, facets=tuple(attached[rule.id]))
         newest = updated.newest_source_date
         if newest and rule.checked and rule.checked < newest:
-            problems.add(rule.file, rule.id, "checked", "%s lies before the newest as_of of its facets' sources (%s)" % (rule.checked, newest))
+            problems.add(
+                rule.file,
+                rule.id,
+                "checked",
+                "%s lies before the newest as_of of its facets' sources (%s)" % (rule.checked, newest),
+            )
         result.append(updated)
     return result
 
@@ -915,7 +981,12 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
             if entry is None:
                 continue
             if entry.intent in seen_intents:
-                problems.add(file, rid, "intent", "'%s' is also answered by entry '%s'" % (entry.intent, seen_intents[entry.intent]))
+                problems.add(
+                    file,
+                    rid,
+                    "intent",
+                    "'%s' is also answered by entry '%s'" % (entry.intent, seen_intents[entry.intent]),
+                )
                 continue
             seen_intents[entry.intent] = rid
             rules.append(entry)

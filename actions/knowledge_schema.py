@@ -11,6 +11,7 @@ organisation, a date not in the future) stays in the loader (actions/knowledge.p
 loader can still check what is valid), and every fault as (field, message), the field written as
 in the YAML: ``sources[1].url``, ``en.answers.ukrainian``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -256,8 +257,13 @@ def _answer_lengths(answer: Optional[str], answers: Dict[str, str], prefix: str)
     if answer and answers:
         longest = max(word_count(t) for t in answers.values()) + word_count(answer)
         if longest > MAX_COMBINED_WORDS:
-            problems.append((prefix + "answers", "'%sanswer' plus the longest status answer has %d words; the limit is %d"
-                             % (prefix, longest, MAX_COMBINED_WORDS)))
+            problems.append(
+                (
+                    prefix + "answers",
+                    "'%sanswer' plus the longest status answer has %d words; the limit is %d"
+                    % (prefix, longest, MAX_COMBINED_WORDS),
+                )
+            )
     return problems
 
 
@@ -361,11 +367,15 @@ class RuleSchema(Schema):
             if has_dutch and english.value(name) is None and name not in english.__fields_set__:
                 problems.append(("en." + name, "is missing"))
             elif not has_dutch and name in english.__fields_set__:
-                problems.append(("en." + name, "the Dutch entry has no '%s'; remove it here or add the Dutch text" % name))
+                problems.append(
+                    ("en." + name, "the Dutch entry has no '%s'; remove it here or add the Dutch text" % name)
+                )
         english_answers = english.value("answers")
         if "answers" not in self.__fields_set__:
             if "answers" in english.__fields_set__:
-                problems.append(("en.answers", "the Dutch entry has no 'answers'; remove it here or add the Dutch texts"))
+                problems.append(
+                    ("en.answers", "the Dutch entry has no 'answers'; remove it here or add the Dutch texts")
+                )
         elif english_answers is None:
             if "answers" not in english.__fields_set__:
                 problems.append(("en.answers", "is missing (the Dutch entry has 'answers')"))
@@ -423,25 +433,36 @@ class FacetTextSchema(Schema):
             if get("answer") is None and "answers" not in self.__fields_set__ and "answer" not in self.__fields_set__:
                 problems.append(("answer", "is missing"))
             if get("answer") is None and answers and set(answers) != set(STATUS_GROUP_IDS):
-                problems.append(("answers", "without 'answer', every status group needs its answer (%s)" % ", ".join(STATUS_GROUP_IDS)))
+                problems.append(
+                    (
+                        "answers",
+                        "without 'answer', every status group needs its answer (%s)" % ", ".join(STATUS_GROUP_IDS),
+                    )
+                )
         else:
             if dutch.value("answer") is not None and "answer" not in self.__fields_set__:
                 problems.append((prefix + "answer", "is missing"))
             if dutch.value("answer") is None and "answer" in self.__fields_set__:
-                problems.append((prefix + "answer", "the Dutch facet has no 'answer'; remove it here or add the Dutch text"))
+                problems.append(
+                    (prefix + "answer", "the Dutch facet has no 'answer'; remove it here or add the Dutch text")
+                )
             wanted = dutch.value("answers") or {}
             if wanted and "answers" not in self.__fields_set__:
                 problems.append((prefix + "answers", "is missing (the Dutch facet has 'answers')"))
             elif get("answers") is not None:
                 for group in answers:
                     if group not in wanted:
-                        problems.append((prefix + "answers." + group, "has no Dutch text in 'answers' (the keys must be the same)"))
+                        problems.append(
+                            (prefix + "answers." + group, "has no Dutch text in 'answers' (the keys must be the same)")
+                        )
                 for group in wanted:
                     if group not in answers:
                         problems.append((prefix + "answers." + group, "is missing (the Dutch facet has it)"))
         for key, text in [("answer", get("answer"))] + [("answers." + g, t) for g, t in answers.items()]:
             if text and word_count(text) > MAX_FACET_WORDS:
-                problems.append((prefix + key, "has %d words; a facet answer has at most %d" % (word_count(text), MAX_FACET_WORDS)))
+                problems.append(
+                    (prefix + key, "has %d words; a facet answer has at most %d" % (word_count(text), MAX_FACET_WORDS))
+                )
         return problems
 
 
@@ -514,7 +535,9 @@ def _message(model: Type[Schema], error: Mapping[str, Any]) -> str:
         return holder.UNKNOWN.format(allowed=", ".join(holder.field_names()))
     if kind == "value_error" or kind.startswith("value_error."):
         return str(error["msg"])
-    return "must be a %s" % {"type_error.str": "text", "type_error.list": "list", "type_error.dict": "mapping"}.get(kind, "valid value (%s)" % error["msg"])
+    return "must be a %s" % {"type_error.str": "text", "type_error.list": "list", "type_error.dict": "mapping"}.get(
+        kind, "valid value (%s)" % error["msg"]
+    )
 
 
 def validate(model: Type[M], raw: Dict[str, Any]) -> Tuple[M, List[Problem]]:
@@ -540,7 +563,12 @@ def _partial(model: Type[M], raw: Dict[str, Any], values: Dict[str, Any]) -> M:
             continue
         given = raw.get(field.alias)
         nested = field.type_
-        if isinstance(given, dict) and isinstance(nested, type) and issubclass(nested, Schema) and field.shape == SHAPE_SINGLETON:
+        if (
+            isinstance(given, dict)
+            and isinstance(nested, type)
+            and issubclass(nested, Schema)
+            and field.shape == SHAPE_SINGLETON
+        ):
             values[field.name] = _partial(nested, given, {})  # the valid part of a nested item
             continue
         value, errors = field.validate(given, values, loc=field.alias, cls=model)

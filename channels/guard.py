@@ -17,6 +17,7 @@ The texts live in knowledge/phrases.yml and phrases_en.yml (`channel_*`). They a
 language of the message (components/language.py), else in the language the widget sends as
 `metadata.lang` (the conversation's), else in Dutch.
 """
+
 from __future__ import annotations
 
 import logging

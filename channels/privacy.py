@@ -6,6 +6,7 @@ e-mail addresses, phone numbers (Dutch and international), and dates of birth (a
 word like "geboren", or a full date whose year lies at least 12 years back). Dates of rules
 ("sinds 29 november 2023") stay, because the assistant needs them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,13 +81,12 @@ def redact(text: str, today: Optional[dt.date] = None) -> Redaction:
             if kind not in found:
                 found.append(kind)
             return PLACEHOLDER
+
         return substitute
 
     text = _EMAIL.sub(replace("email"), text)
     text = _IBAN.sub(replace("iban", lambda m: valid_iban(m.group(0))), text)
-    text = _BIRTH_CONTEXT.sub(
-        lambda m: m.group(0)[: m.start(1) - m.start(0)] + replace("birth_date")(m), text
-    )
+    text = _BIRTH_CONTEXT.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + replace("birth_date")(m), text)
     text = _FULL_DATE.sub(replace("birth_date", lambda m: _year_of(m) <= today.year - 12), text)
     text = _BSN.sub(replace("bsn", lambda m: passes_eleven_test(re.sub(r"\D", "", m.group(0)))), text)
     text = _PHONE.sub(replace("phone"), text)

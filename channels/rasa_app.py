@@ -1,4 +1,5 @@
 """Access from a channel to the running Rasa server (its agent and tracker store)."""
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,10 @@ class RunningRasa:
         from an empty in-memory tracker (the status forgotten, the messages lost). Make such an
         error reach the guard instead, so the user is told the service is unavailable."""
         store = self.tracker_store
-        if isinstance(store, FailSafeTrackerStore) and getattr(store, "_on_tracker_store_error", None) is not _fail_loudly:
+        if (
+            isinstance(store, FailSafeTrackerStore)
+            and getattr(store, "_on_tracker_store_error", None) is not _fail_loudly
+        ):
             store._on_tracker_store_error = _fail_loudly  # the constructor's callback, set after the fact
 
     async def tracker(self, sender_id: str) -> Optional[Any]:

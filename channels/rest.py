@@ -4,6 +4,7 @@ through channels/guard.py first: size limit, redaction of personal data, no sile
 A request whose body is not a JSON object with a string `message` is refused with HTTP 400 and a
 JSON error (Rasa itself would try to process it and, failing, the guard would say the service is
 unavailable). An empty or blank `message` is accepted and answered with an empty list."""
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Optional

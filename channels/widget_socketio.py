@@ -17,6 +17,7 @@ The stock channel also never joins the browser to its session's room with the py
 that Rasa 3.6 installs (`enter_room` became a coroutine there and Rasa does not await it), so with
 session persistence no answer would reach the browser; `session_request` is handled here instead.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -33,8 +34,25 @@ from channels.rasa_app import RunningRasa
 logger = logging.getLogger(__name__)
 
 # the keys of a bot message passed on to the client under `metadata`
-PASSED_ON = ("lang", "rule_id", "facet_id", "part", "status", "statuses", "state", "checked", "sources", "asks", "options",
-             "refusal", "other_language", "handoff", "custom", "image", "attachment")
+PASSED_ON = (
+    "lang",
+    "rule_id",
+    "facet_id",
+    "part",
+    "status",
+    "statuses",
+    "state",
+    "checked",
+    "sources",
+    "asks",
+    "options",
+    "refusal",
+    "other_language",
+    "handoff",
+    "custom",
+    "image",
+    "attachment",
+)
 
 
 def bot_uttered(message: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -14,6 +14,7 @@ message to refuse, or a rule question that is clear enough to answer.
   FallbackClassifier does, whose place this takes: the ranking stays, with nlu_fallback first), and
   the action decides between a follow-up, a refusal and "Bedoel je ...?".
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -48,11 +49,20 @@ def resolve(kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]]) -> List
         forced = OUT_OF_SCOPE
     if forced:
         # the classifier's guesses stay visible, without confidence (no "Bedoel je" between them)
-        return [{"name": forced, "confidence": 1.0}] + [dict(r, confidence=0.0) for r in ranking if r.get("name") != forced]
-    if ranking and ranking[0].get("name") == INFORM_STATUS and "?" in text and len(text.split()) > MAX_STATUS_ONLY_WORDS:
+        return [{"name": forced, "confidence": 1.0}] + [
+            dict(r, confidence=0.0) for r in ranking if r.get("name") != forced
+        ]
+    if (
+        ranking
+        and ranking[0].get("name") == INFORM_STATUS
+        and "?" in text
+        and len(text.split()) > MAX_STATUS_ONLY_WORDS
+    ):
         # what the message asks is among the other intents: their confidences, without inform_status's share
         rest = max(1e-6, 1.0 - float(ranking[0]["confidence"]))
-        ranking = [dict(r, confidence=min(1.0, float(r["confidence"]) / rest)) for r in ranking[1:]] + [dict(ranking[0], confidence=0.0)]
+        ranking = [dict(r, confidence=min(1.0, float(r["confidence"]) / rest)) for r in ranking[1:]] + [
+            dict(ranking[0], confidence=0.0)
+        ]
     if len(ranking) >= 2 and kb.overlap(ranking[0].get("name"), ranking[1].get("name")):
         ranking[0]["confidence"] = min(1.0, float(ranking[0]["confidence"]) + float(ranking[1]["confidence"]))
     return ranking
@@ -75,7 +85,11 @@ class IntentResolver(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> "IntentResolver":
         return cls(load_shared(), config["threshold"])
 
@@ -90,7 +104,9 @@ class IntentResolver(GraphComponent):
             threshold = threshold_for(self.thresholds, text)
             if float(ranking[0]["confidence"]) < threshold:
                 ranking = [{"name": FALLBACK, "confidence": threshold}] + ranking
-            message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0]["confidence"]}, add_to_output=True)
+            message.set(
+                INTENT, {"name": ranking[0]["name"], "confidence": ranking[0]["confidence"]}, add_to_output=True
+            )
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 

@@ -11,6 +11,7 @@ has. Only two languages are told apart, on whole words, so this needs no statist
 `en`, which fills the slot `language` (domain.yml). A request to switch ("can you answer in
 Dutch?", intent `switch_language`) names the language it wants, whatever language it is written in.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,7 +85,7 @@ _TURKISH_LETTERS = re.compile("[ğışİŞĞ]")
 
 
 def foreign_language(text: str) -> Optional[str]:
-    """"uk" (Ukrainian), "ru" (Russian) or "other" when a message is written in a language other
+    """ "uk" (Ukrainian), "ru" (Russian) or "other" when a message is written in a language other
     than Dutch or English; None when it is Dutch, English, mixed or too short to tell."""
     letters = [c for c in text or "" if c.isalpha()]
     if len(letters) < 4:
@@ -156,8 +157,14 @@ def requested_language(text: str) -> Optional[str]:
     """The language a switch request names ("in English please", "graag in het Nederlands"); when
     it names both, the one after "in (het)" ("kun je in het Engels antwoorden? mijn Nederlands is
     slecht"), else the last one ("my Dutch is not good, English please")."""
-    mentions = [(match.start(), language) for language in LANGUAGES for match in _REQUEST[language].finditer(text or "")]
-    asked = [(start, language) for start, language in mentions if _IN_LANGUAGE.search((text or "")[max(0, start - 8):start])]
+    mentions = [
+        (match.start(), language) for language in LANGUAGES for match in _REQUEST[language].finditer(text or "")
+    ]
+    asked = [
+        (start, language)
+        for start, language in mentions
+        if _IN_LANGUAGE.search((text or "")[max(0, start - 8) : start])
+    ]
     return max(asked or mentions)[1] if mentions else None
 
 
@@ -172,7 +179,11 @@ def message_language(text: str, intent: Optional[str] = None) -> Optional[str]:
 class LanguageDetector(GraphComponent):
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> "LanguageDetector":
         return cls()
 
@@ -184,8 +195,14 @@ class LanguageDetector(GraphComponent):
             intent = (message.get(INTENT) or {}).get("name")
             language = message_language(text, intent)
             if language:
-                entity = {"entity": ENTITY, "value": language, "start": 0, "end": len(text),
-                          "confidence": 1.0, "extractor": type(self).__name__}
+                entity = {
+                    "entity": ENTITY,
+                    "value": language,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence": 1.0,
+                    "extractor": type(self).__name__,
+                }
                 message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
         return messages
 

@@ -27,6 +27,7 @@ The trained model is saved as plain arrays (numpy .npz without pickle, and JSON)
 code from the file, and takes no noticeable time (skops, which Rasa's own sklearn classifier uses,
 adds about 11 s to every server start here).
 """
+
 from __future__ import annotations
 
 import json
@@ -90,16 +91,26 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "random_seed": 42,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.model = model  # origins, weighting (TfidfTransformer per origin), intents, coef, intercept, scale
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
         return cls(config, model_storage, resource)
 
     # --- features ---------------------------------------------------------------------------
@@ -107,8 +118,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def _origins(messages: List[Message]) -> List[str]:
         """The featurizers that gave these messages sparse sentence features, in a fixed order."""
-        return sorted({f.origin for m in messages for f in m.features
-                       if f.attribute == TEXT and f.type == "sentence" and f.is_sparse() and isinstance(f.origin, str)})
+        return sorted(
+            {
+                f.origin
+                for m in messages
+                for f in m.features
+                if f.attribute == TEXT and f.type == "sentence" and f.is_sparse() and isinstance(f.origin, str)
+            }
+        )
 
     @staticmethod
     def _counts(messages: List[Message], origin: str, width: Optional[int] = None) -> scipy.sparse.csr_matrix:
@@ -117,8 +134,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         rows = [m.get_sparse_features(TEXT, [origin])[1] for m in messages]
         if width is None:
             width = next((row.features.shape[1] for row in rows if row is not None), 0)
-        return scipy.sparse.vstack([row.features if row is not None else scipy.sparse.csr_matrix((1, width))
-                                    for row in rows]).tocsr()
+        return scipy.sparse.vstack(
+            [row.features if row is not None else scipy.sparse.csr_matrix((1, width)) for row in rows]
+        ).tocsr()
 
     def _trained(self) -> Dict[str, Any]:
         if self.model is None:
@@ -127,8 +145,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
         model = self._trained()
-        blocks = [weighting.transform(self._counts(messages, origin, len(weighting.idf_)))
-                  for origin, weighting in zip(model["origins"], model["weighting"])]
+        blocks = [
+            weighting.transform(self._counts(messages, origin, len(weighting.idf_)))
+            for origin, weighting in zip(model["origins"], model["weighting"])
+        ]
         return scipy.sparse.hstack(blocks).tocsr()
 
     # --- training ---------------------------------------------------------------------------
@@ -137,12 +157,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
         intents = [m.get(INTENT) for m in examples]
         if len(set(intents)) < 2:
-            raise ValueError("LinearIntentClassifier needs examples of at least two intents, got %d."
-                             % len(set(intents)))
+            raise ValueError(
+                "LinearIntentClassifier needs examples of at least two intents, got %d." % len(set(intents))
+            )
         origins = self._origins(examples)
         if not origins:
-            raise ValueError("LinearIntentClassifier needs sparse sentence features: put a "
-                             "CountVectorsFeaturizer before it in the pipeline.")
+            raise ValueError(
+                "LinearIntentClassifier needs sparse sentence features: put a "
+                "CountVectorsFeaturizer before it in the pipeline."
+            )
         weighting = [TfidfTransformer(sublinear_tf=True).fit(self._counts(examples, origin)) for origin in origins]
         self.model = {"origins": origins, "weighting": weighting}
         self.model.update(self._fit_svm(self._features(examples), np.asarray(intents)))
@@ -156,12 +179,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             raise ValueError("LinearIntentClassifier needs at least two examples of every intent.")
         svm = LinearSVC(C=self.config["C"], random_state=self.config["random_seed"])
         # Each fold needs every intent; with very little data, fewer folds (at least 2).
-        folds = StratifiedKFold(min(self.config["calibration_folds"], smallest_intent), shuffle=True,
-                                random_state=self.config["random_seed"])
+        folds = StratifiedKFold(
+            min(self.config["calibration_folds"], smallest_intent),
+            shuffle=True,
+            random_state=self.config["random_seed"],
+        )
         held_out_scores = _as_columns(cross_val_predict(svm, features, intents, cv=folds, method="decision_function"))
         svm.fit(features, intents)  # svm.classes_ == names: sklearn sorts the intents the same way
-        return {"intents": [str(name) for name in names], "coef": svm.coef_,
-                "intercept": svm.intercept_, "scale": _fit_scale(held_out_scores, truth)}
+        return {
+            "intents": [str(name) for name in names],
+            "coef": svm.coef_,
+            "intercept": svm.intercept_,
+            "scale": _fit_scale(held_out_scores, truth),
+        }
 
     def _persist(self) -> None:
         model = self._trained()
@@ -173,8 +203,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             (directory / META_FILE).write_text(json.dumps(meta))
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 model = json.loads((directory / META_FILE).read_text())
@@ -199,8 +235,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 confidences[index] = (1 - weight) * confidences[index] + weight * self._confidences(questions)[0]
         for message, row in zip(messages, confidences):
             order = np.argsort(-row)
-            ranking = [{INTENT_NAME_KEY: self.model["intents"][i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
-                       for i in order[: self.config["ranking_length"]]]
+            ranking = [
+                {INTENT_NAME_KEY: self.model["intents"][i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
+                for i in order[: self.config["ranking_length"]]
+            ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages

@@ -5,6 +5,7 @@ down before spaCy and the intent classifier see it and marks it; `LongMessageFal
 message into `nlu_fallback`, so the user gets the polite "please ask it shorter" answer
 instead of a guess based on a fragment.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -31,7 +32,11 @@ class MessageLengthGuard(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> "MessageLengthGuard":
         return cls(config)
 
@@ -51,7 +56,11 @@ class MessageLengthGuard(GraphComponent):
 class LongMessageFallback(GraphComponent):
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> "LongMessageFallback":
         return cls()
 

@@ -7,6 +7,7 @@ so no custom action has to turn the phrase into an id. A message that names two 
 alternatives ("een asielzoeker of een statushouder") gets the entity `status_option` once per group
 instead, and the answer covers each of them. Button payloads carry the entity themselves.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Tuple
@@ -27,6 +28,7 @@ OPTION = "status_option"
 
 def status_entities(kb: KnowledgeBase, text: str, extractor: str = "StatusExtractor") -> List[Dict[str, Any]]:
     """The `status` / `status_option` entities of a message text, with the span of the phrase."""
+
     def entity(name: str, mention: Tuple[int, int, str]) -> Dict[str, Any]:
         start, end, group = mention
         return {"entity": name, "value": group, "start": start, "end": end, "confidence": 1.0, "extractor": extractor}
@@ -50,7 +52,11 @@ class StatusExtractor(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
     ) -> "StatusExtractor":
         return cls(load_shared())
 

@@ -43,6 +43,7 @@ not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening 
 rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
 `SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -278,7 +279,12 @@ def copies_only_for_debug_logs(source: str) -> bool:
     import ast
 
     def is_attribute(node: ast.AST, owner: str, name: str) -> bool:
-        return isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name) and node.value.id == owner
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == name
+            and isinstance(node.value, ast.Name)
+            and node.value.id == owner
+        )
 
     tree = ast.parse(source)
     allowed = set()
@@ -318,7 +324,9 @@ def _patch_debug_log_copies() -> None:
     modules = [importlib.import_module(name) for name in LOG_COPY_MODULES]
     for module in modules:
         if getattr(module, "copy", None) is not copy or not copies_only_for_debug_logs(inspect.getsource(module)):
-            raise UnsupportedRasaVersion("%s uses `copy` for more than debug log values; review the patch" % module.__name__)
+            raise UnsupportedRasaVersion(
+                "%s uses `copy` for more than debug log values; review the patch" % module.__name__
+            )
     for module in modules:
         _originals["%s.copy" % module.__name__] = module.copy
         module.copy = CopyForLogging(copy)  # type: ignore[attr-defined]
@@ -327,8 +335,13 @@ def _patch_debug_log_copies() -> None:
 
 # Patches for long conversations (applied by apply_all(), after the ones above) ----------------------
 
-CONVERSATION_PATCHES = ("sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "applied-events-by-type",
-                        "gc-freeze-after-load")
+CONVERSATION_PATCHES = (
+    "sqlite-wal",
+    "sql-tracker-cache",
+    "incremental-dialogue-states",
+    "applied-events-by-type",
+    "gc-freeze-after-load",
+)
 
 
 def _revert_conversation_patches() -> None:
@@ -346,7 +359,9 @@ def _revert_conversation_patches() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     if "DialogueStateTracker.applied_events (conversation patches)" in _originals:
-        DialogueStateTracker.applied_events = _originals.pop("DialogueStateTracker.applied_events (conversation patches)")
+        DialogueStateTracker.applied_events = _originals.pop(
+            "DialogueStateTracker.applied_events (conversation patches)"
+        )
     if "Domain.states_for_tracker_history (conversation patches)" in _originals:
         Domain.states_for_tracker_history = _originals.pop("Domain.states_for_tracker_history (conversation patches)")
     _STATES.clear()
@@ -468,8 +483,10 @@ def _statements(store: Any) -> Dict[str, Any]:
         name = table.name if not table.schema else "%s.%s" % (table.schema, table.name)
         statements = store.__dict__["_regelhulp_statements"] = {
             "rows": sa.text("SELECT count(id), max(id) FROM %s WHERE sender_id = :sender_id" % name),
-            "newer": sa.text("SELECT id, type_name, timestamp, data FROM %s WHERE sender_id = :sender_id AND id > :last_id "
-                             "ORDER BY id" % name),
+            "newer": sa.text(
+                "SELECT id, type_name, timestamp, data FROM %s WHERE sender_id = :sender_id AND id > :last_id "
+                "ORDER BY id" % name
+            ),
         }
     return statements
 
@@ -499,11 +516,17 @@ def _load_entry(store: Any, session: Any, sender_id: str) -> CachedConversation:
 
     count, last_id = _sender_rows(store, session, sender_id)
     event = store.SQLEvent
-    rows = store._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
-        event.type_name, event.timestamp, event.data).all()
-    starts = [timestamp for type_name, timestamp, _ in rows if type_name == SessionStarted.type_name and timestamp is not None]
-    return CachedConversation([marshal.dumps(json.loads(data)) for _, _, data in rows], count, last_id,
-                              max(starts) if starts else None)
+    rows = (
+        store._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        .with_entities(event.type_name, event.timestamp, event.data)
+        .all()
+    )
+    starts = [
+        timestamp for type_name, timestamp, _ in rows if type_name == SessionStarted.type_name and timestamp is not None
+    ]
+    return CachedConversation(
+        [marshal.dumps(json.loads(data)) for _, _, data in rows], count, last_id, max(starts) if starts else None
+    )
 
 
 def _patch_sql_tracker_cache() -> None:
@@ -529,8 +552,9 @@ def _patch_sql_tracker_cache() -> None:
     rasa_additional_events = _keep_original(SQLTrackerStore, "_additional_events")
     rasa_save = _keep_original(SQLTrackerStore, "save")
 
-    async def _retrieve(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
-                        ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
         if fetch_events_from_all_sessions:
             return await rasa_retrieve(self, sender_id, fetch_events_from_all_sessions)
         with self.session_scope() as session:
@@ -569,7 +593,9 @@ def _patch_sql_tracker_cache() -> None:
                 return
             # the rows stored after the cached ones (ours, and any other writer's): the next read checks
             # the number and the highest id of all rows again, so a delete is seen there
-            rows = session.execute(_statements(self)["newer"], {"sender_id": sender_id, "last_id": entry.last_id or 0}).all()
+            rows = session.execute(
+                _statements(self)["newer"], {"sender_id": sender_id, "last_id": entry.last_id or 0}
+            ).all()
             same_session = all(
                 type_name != SessionStarted.type_name
                 and (entry.session_start is None or (timestamp is not None and timestamp >= entry.session_start))
@@ -602,9 +628,20 @@ def _replay_safe_event_types() -> tuple:
     tracker's own events, ...) sends the computation to Rasa's own code."""
     from rasa.shared.core import events as ev
 
-    return (ev.ActionExecuted, ev.UserUttered, ev.BotUttered, ev.SlotSet, ev.DefinePrevUserUtteredFeaturization,
-            ev.ActiveLoop, ev.LoopInterrupted, ev.FollowupAction, ev.ActionExecutionRejected, ev.ConversationPaused,
-            ev.ConversationResumed, ev.AllSlotsReset)
+    return (
+        ev.ActionExecuted,
+        ev.UserUttered,
+        ev.BotUttered,
+        ev.SlotSet,
+        ev.DefinePrevUserUtteredFeaturization,
+        ev.ActiveLoop,
+        ev.LoopInterrupted,
+        ev.FollowupAction,
+        ev.ActionExecutionRejected,
+        ev.ConversationPaused,
+        ev.ConversationResumed,
+        ev.AllSlotsReset,
+    )
 
 
 class StatesRun:
@@ -612,8 +649,18 @@ class StatesRun:
     it can go on with the next ones: the replay tracker, the states of the turns so far (without the final
     one, which depends on what comes next) and the loop's two variables."""
 
-    __slots__ = ("domain", "slots", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden", "flat",
-                 "user_at", "bot_at")
+    __slots__ = (
+        "domain",
+        "slots",
+        "events",
+        "tracker",
+        "states",
+        "last_ml_action_sub_state",
+        "turn_was_hidden",
+        "flat",
+        "user_at",
+        "bot_at",
+    )
 
     def __init__(self, domain: Any, slots: tuple, tracker: Any):
         self.domain, self.slots, self.tracker = domain, slots, tracker
@@ -636,8 +683,14 @@ class StatesRun:
             self.tracker.latest_bot_utterance = events[self.bot_at]
         self.events = events
 
-    def turn(self, tr: Any, hide_rule_turn: bool, omit_unset_slots: bool, ignore_rule_only_turns: bool,
-             rule_only_data: Optional[Dict[str, Any]]) -> None:
+    def turn(
+        self,
+        tr: Any,
+        hide_rule_turn: bool,
+        omit_unset_slots: bool,
+        ignore_rule_only_turns: bool,
+        rule_only_data: Optional[Dict[str, Any]],
+    ) -> None:
         """The body of Rasa's loop for one prior tracker (rasa/shared/core/domain.py, 3.6)."""
         import rasa.shared.core.constants
 
@@ -780,16 +833,22 @@ def _patch_incremental_states() -> None:
     rasa_states = _keep_original(Domain, "states_for_tracker_history")
     safe = _replay_safe_event_types()
 
-    def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: bool = False,
-                                   ignore_rule_only_turns: bool = False,
-                                   rule_only_data: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    def states_for_tracker_history(
+        self: Domain,
+        tracker: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+    ) -> List[Dict[str, Any]]:
         if getattr(tracker, "is_rule_tracker", False) or getattr(tracker, "_max_event_history", None) is not None:
             return rasa_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         events = tracker.applied_events()
         if any(type(event) not in safe for event in events):
             return rasa_states(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        slots = tuple((name, type(slot), repr(slot.initial_value), slot.influence_conversation)
-                      for name, slot in tracker.slots.items())
+        slots = tuple(
+            (name, type(slot), repr(slot.initial_value), slot.influence_conversation)
+            for name, slot in tracker.slots.items()
+        )
         key = (tracker.sender_id, id(self), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
         run = _STATES.get(key)
         if run is None or run.domain is not self or run.slots != slots or not same_events(run.events, events):
@@ -812,7 +871,7 @@ def _patch_incremental_states() -> None:
         kept = (len(run.states), run.last_ml_action_sub_state, run.turn_was_hidden, run.flat)
         run.turn(run.tracker, False, *args)
         result = copy_states(run.states, run.flat)
-        del run.states[kept[0]:]
+        del run.states[kept[0] :]
         run.last_ml_action_sub_state, run.turn_was_hidden, run.flat = kept[1:]
         _STATES[key] = run
         while len(_STATES) > STATES_CACHE_SIZE:

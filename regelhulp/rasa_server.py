@@ -5,6 +5,7 @@ patches (regelhulp/rasa_patches.py) applied first. scripts/servers.py starts eve
 It prints one line to stderr (the server log, build/logs/*-server.log) saying which patches are
 on, before Rasa configures its logging; tests/test_rasa_patches.py reads it from a running server.
 """
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,7 @@ configuration files (nginx), where a value may not break out of its line, block 
 The templates live in regelhulp/templates/; a template elsewhere in the project (web/index.html,
 deploy/nginx.conf.template) is rendered by its path.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,7 @@ def markdown_parts(text: str) -> List[Tuple[str, str, str]]:
     position = 0
     for match in _MARKDOWN.finditer(text):
         if match.start() > position:
-            parts.append(("text", text[position:match.start()], ""))
+            parts.append(("text", text[position : match.start()], ""))
         if match.group(1) is not None:
             parts.append(("bold", match.group(1), ""))
         else:

@@ -14,6 +14,7 @@ The default pipeline is Rasa's own default configuration (scripts/derived_config
 Both Rasa servers start the same way (regelhulp/rasa_server.py, with the project's Rasa patches;
 --unpatched starts both without them, to measure what the patches change).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,15 +71,35 @@ def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, object]:
     write_facet_examples(ROOT / "build" / "nlu" / "facets.yml", ROOT / "knowledge")  # the same data as `make train`
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--config", config, "--data", *TRAINING_DATA, "--out", str(out_dir),
-         "--fixed-model-name", name],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            config,
+            "--data",
+            *TRAINING_DATA,
+            "--out",
+            str(out_dir),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     shutil.rmtree(env["RASA_CACHE_DIRECTORY"], ignore_errors=True)
     model = out_dir / (name + ".tar.gz")
-    return {"config": config, "seconds": round(time.monotonic() - started, 1), "model": str(model),
-            "model_mb": round(model.stat().st_size / 1e6, 1), "load_average": loaded,
-            "trained_at": time.strftime("%Y-%m-%d %H:%M")}
+    return {
+        "config": config,
+        "seconds": round(time.monotonic() - started, 1),
+        "model": str(model),
+        "model_mb": round(model.stat().st_size / 1e6, 1),
+        "load_average": loaded,
+        "trained_at": time.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def load_level(stack: RasaStack, conversations: int, turns: List[str] = TURNS) -> Dict[str, float]:
@@ -106,7 +127,9 @@ def load_level(stack: RasaStack, conversations: int, turns: List[str] = TURNS) -
         thread.join(timeout=REQUEST_TIMEOUT * len(turns))
     wall = time.perf_counter() - started
     return {
-        "conversations": conversations, "messages": len(latencies), "errors": len(errors),
+        "conversations": conversations,
+        "messages": len(latencies),
+        "errors": len(errors),
         "p50_ms": round(1000 * percentile(latencies, 0.50), 1),
         "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
         "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
@@ -134,10 +157,15 @@ def cpu_per_turn(stack: RasaStack, rasa_pid: int, action_pid: int, conversations
     rasa_ms = [round(statistics.mean(values), 1) for values in rasa]
     actions_ms = [round(statistics.mean(values), 1) for values in actions]
     return {
-        "conversations": conversations, "turns": turns, "message": TURNS[1],
-        "rasa_ms_per_turn": rasa_ms, "actions_ms_per_turn": actions_ms,
-        "rasa_turn2_ms": rasa_ms[1], "rasa_last_turn_ms": rasa_ms[-1],
-        "actions_turn2_ms": actions_ms[1], "actions_last_turn_ms": actions_ms[-1],
+        "conversations": conversations,
+        "turns": turns,
+        "message": TURNS[1],
+        "rasa_ms_per_turn": rasa_ms,
+        "actions_ms_per_turn": actions_ms,
+        "rasa_turn2_ms": rasa_ms[1],
+        "rasa_last_turn_ms": rasa_ms[-1],
+        "actions_turn2_ms": actions_ms[1],
+        "actions_last_turn_ms": actions_ms[-1],
         "rasa_ratio": round(rasa_ms[-1] / rasa_ms[1], 2) if rasa_ms[1] else None,
     }
 
@@ -146,14 +174,18 @@ def patches_line(stack: RasaStack) -> str:
     log = LOG_DIR / ("%s-server.log" % stack.name)
     for line in log.read_text(errors="replace").splitlines()[:20]:
         if line.startswith("regelhulp: Rasa patches "):
-            return line[len("regelhulp: Rasa patches "):]  # "applied: a, b" or "switched off (...)"
+            return line[len("regelhulp: Rasa patches ") :]  # "applied: a, b" or "switched off (...)"
     return "unknown (no line from regelhulp/rasa_server.py in the server log)"
 
 
 def serve(key: str, training: Dict[str, object], work: Path, out: Path, args: argparse.Namespace) -> Dict[str, object]:
     label = LABELS[key]
-    result: Dict[str, object] = {"label": label, "config": training.get("config"), "training": training,
-                                 "load_average_before_serving": load_average()}
+    result: Dict[str, object] = {
+        "label": label,
+        "config": training.get("config"),
+        "training": training,
+        "load_average_before_serving": load_average(),
+    }
     tracker_db = work / ("%s-tracker.db" % label)
     tracker_db.unlink(missing_ok=True)  # a fresh store: old conversations would make reads slower
     with RasaStack(Path(training["model"]), tracker_db=tracker_db, name="bench-" + label) as stack:
@@ -166,14 +198,21 @@ def serve(key: str, training: Dict[str, object], work: Path, out: Path, args: ar
             print("[%s] %d concurrent conversations ..." % (label, level), flush=True)
             result["levels"].append(load_level(stack, level))
         if args.long_conversations:
-            print("[%s] CPU per message: %d conversations of %d turns ..." % (label, args.long_conversations, args.long_turns), flush=True)
+            print(
+                "[%s] CPU per message: %d conversations of %d turns ..."
+                % (label, args.long_conversations, args.long_turns),
+                flush=True,
+            )
             result["cpu"] = cpu_per_turn(stack, rasa_pid, action_pid, args.long_conversations, args.long_turns)
         result["rss_after_load_mb"] = {"rasa": rss_mb(rasa_pid), "actions": rss_mb(action_pid)}
         if key == "ours" and args.profile:
             print("[%s] py-spy profiles ..." % label, flush=True)
             result["profile"] = profile(rasa_pid, out / "bench_profile.txt", lambda: load_level(stack, 10))
-            result["profile_long"] = profile(rasa_pid, out / "bench_profile_long.txt",
-                                             lambda: load_level(stack, 1, long_conversation(args.long_turns)))
+            result["profile_long"] = profile(
+                rasa_pid,
+                out / "bench_profile_long.txt",
+                lambda: load_level(stack, 1, long_conversation(args.long_turns)),
+            )
     return result
 
 
@@ -207,20 +246,41 @@ def summary(ours: dict, base: Optional[dict]) -> List[str]:
     rows = []
 
     def row(what: str, value: Optional[float], target: str, met: Optional[bool]) -> None:
-        rows.append("| %s | %s | %s | %s |" % (what, "n/a" if value is None else value, target,
-                                               "n/a" if met is None else ("yes" if met else "**no**")))
+        rows.append(
+            "| %s | %s | %s | %s |"
+            % (what, "n/a" if value is None else value, target, "n/a" if met is None else ("yes" if met else "**no**"))
+        )
 
     p95 = one["p95_ms"] if one else None
-    row("p95 at 1 conversation (ms)", p95, "<= %g" % TARGETS["p95_1_ms"], None if p95 is None else p95 <= TARGETS["p95_1_ms"])
+    row(
+        "p95 at 1 conversation (ms)",
+        p95,
+        "<= %g" % TARGETS["p95_1_ms"],
+        None if p95 is None else p95 <= TARGETS["p95_1_ms"],
+    )
     tput = ten["throughput_msg_s"] if ten else None
-    row("messages/s at 10 concurrent", tput, ">= %g" % TARGETS["throughput_10_msg_s"],
-        None if tput is None else tput >= TARGETS["throughput_10_msg_s"])
-    times = round(tput / base_ten["throughput_msg_s"], 2) if tput and base_ten and base_ten["throughput_msg_s"] else None
-    row("messages/s at 10 concurrent, ours / default pipeline", times, ">= %g" % TARGETS["throughput_ratio_10"],
-        None if times is None else times >= TARGETS["throughput_ratio_10"])
+    row(
+        "messages/s at 10 concurrent",
+        tput,
+        ">= %g" % TARGETS["throughput_10_msg_s"],
+        None if tput is None else tput >= TARGETS["throughput_10_msg_s"],
+    )
+    times = (
+        round(tput / base_ten["throughput_msg_s"], 2) if tput and base_ten and base_ten["throughput_msg_s"] else None
+    )
+    row(
+        "messages/s at 10 concurrent, ours / default pipeline",
+        times,
+        ">= %g" % TARGETS["throughput_ratio_10"],
+        None if times is None else times >= TARGETS["throughput_ratio_10"],
+    )
     turns = cpu.get("rasa_ratio")
-    row("Rasa server CPU per message, turn %s / turn 2" % cpu.get("turns", LONG_TURNS), turns,
-        "<= %g" % TARGETS["cpu_turn_ratio"], None if turns is None else turns <= TARGETS["cpu_turn_ratio"])
+    row(
+        "Rasa server CPU per message, turn %s / turn 2" % cpu.get("turns", LONG_TURNS),
+        turns,
+        "<= %g" % TARGETS["cpu_turn_ratio"],
+        None if turns is None else turns <= TARGETS["cpu_turn_ratio"],
+    )
     return ["| target (issue P10) | this run | target | met |", "|---|---:|---:|---|"] + rows
 
 
@@ -229,19 +289,30 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
     shown = [r for r in (ours, base) if r]
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     lines = [
-        "# Regelhulp benchmark", "",
+        "# Regelhulp benchmark",
+        "",
         "%s, %s cores. Loopback REST webhook, one Rasa server (1 Sanic worker) + one action server each, "
         "%d-turn conversations, fresh SQLite tracker store. Default pipeline: Rasa's default configuration "
         "(DIET, ResponseSelector, TED, UnexpecTED; scripts/derived_configs.py) trained with %s epoch(s) on the same "
         "data: the cost of an inference does not depend on the epochs. Rasa patches: %s. "
-        "Other jobs on the machine disturb the figures: see the load averages. Written by `make bench %s`." % (
-            time.strftime("%Y-%m-%d %H:%M %Z"), cores, len(TURNS), (base or {}).get("training", {}).get("epochs", args.epochs),
-            "; ".join(sorted({r.get("patches", "?") for r in shown})), " ".join(sys.argv[1:])),
+        "Other jobs on the machine disturb the figures: see the load averages. Written by `make bench %s`."
+        % (
+            time.strftime("%Y-%m-%d %H:%M %Z"),
+            cores,
+            len(TURNS),
+            (base or {}).get("training", {}).get("epochs", args.epochs),
+            "; ".join(sorted({r.get("patches", "?") for r in shown})),
+            " ".join(sys.argv[1:]),
+        ),
         "",
     ]
     for key, result in results.items():
         if result["training"].get("note"):
-            lines += ["Training of %s: %s." % ("ours" if key == "ours" else "the default pipeline", result["training"]["note"]), ""]
+            lines += [
+                "Training of %s: %s."
+                % ("ours" if key == "ours" else "the default pipeline", result["training"]["note"]),
+                "",
+            ]
     if ours:
         lines += summary(ours, base) + [""]
     columns = [key for key in PIPELINES if key in results]
@@ -261,23 +332,32 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
     add("load average before serving", [r["load_average_before_serving"] for r in rows], False)
     for key in ("rss_after_start_mb", "rss_after_load_mb"):
         for process in ("rasa", "actions"):
-            add("%s RSS %s (MB)" % (process, key.replace("rss_", "").replace("_mb", "").replace("_", " ")),
-                [r[key][process] for r in rows])
+            add(
+                "%s RSS %s (MB)" % (process, key.replace("rss_", "").replace("_mb", "").replace("_", " ")),
+                [r[key][process] for r in rows],
+            )
     for conversations in args.levels:
         for key in ("p50_ms", "p95_ms", "p99_ms", "throughput_msg_s", "errors"):
             add("%d concurrent: %s" % (conversations, key), [(level(r, conversations) or {}).get(key) for r in rows])
     if any(r.get("cpu") for r in rows):
-        for key, what in (("rasa_turn2_ms", "Rasa server CPU ms/message, turn 2"),
-                          ("rasa_last_turn_ms", "Rasa server CPU ms/message, turn %d" % args.long_turns),
-                          ("rasa_ratio", "Rasa server CPU, turn %d / turn 2" % args.long_turns),
-                          ("actions_turn2_ms", "action server CPU ms/message, turn 2"),
-                          ("actions_last_turn_ms", "action server CPU ms/message, turn %d" % args.long_turns)):
+        for key, what in (
+            ("rasa_turn2_ms", "Rasa server CPU ms/message, turn 2"),
+            ("rasa_last_turn_ms", "Rasa server CPU ms/message, turn %d" % args.long_turns),
+            ("rasa_ratio", "Rasa server CPU, turn %d / turn 2" % args.long_turns),
+            ("actions_turn2_ms", "action server CPU ms/message, turn 2"),
+            ("actions_last_turn_ms", "action server CPU ms/message, turn %d" % args.long_turns),
+        ):
             add(what, [(r.get("cpu") or {}).get(key) for r in rows])
-        lines += ["", "CPU per message: %d conversations of %d turns, one message at a time; turn 2 and turn %d "
-                  "are the same message (%r); CPU time of all threads of each server process." % (
-                      args.long_conversations, args.long_turns, args.long_turns, TURNS[1])]
-    for key, title in (("profile", "10 concurrent 6-turn conversations"),
-                       ("profile_long", "one %d-turn conversation" % args.long_turns)):
+        lines += [
+            "",
+            "CPU per message: %d conversations of %d turns, one message at a time; turn 2 and turn %d "
+            "are the same message (%r); CPU time of all threads of each server process."
+            % (args.long_conversations, args.long_turns, args.long_turns, TURNS[1]),
+        ]
+    for key, title in (
+        ("profile", "10 concurrent 6-turn conversations"),
+        ("profile_long", "one %d-turn conversation" % args.long_turns),
+    ):
         profile = (ours or {}).get(key)
         if not profile:
             continue
@@ -285,16 +365,25 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
         if profile.get("error"):
             lines.append("No profile: %s" % profile["error"])
             continue
-        lines.append("%d samples (`%s`, py-spy raw format, 100/s), %.0f%% of them in the event loop (uvloop waiting for "
-                     "the network or the action server, or in its own C code) and left out; the percentages are of the other "
-                     "%d. Own: the function is on top of the stack. Total: anywhere on the stack, leaving out the server and "
-                     "request-handling trunk that nearly every sample goes through. Wall-clock samples: waiting for a "
-                     "SQLite commit counts too." % (profile["samples"], profile["file"], profile["loop_percent"], profile["busy_samples"]))
+        lines.append(
+            "%d samples (`%s`, py-spy raw format, 100/s), %.0f%% of them in the event loop (uvloop waiting for "
+            "the network or the action server, or in its own C code) and left out; the percentages are of the other "
+            "%d. Own: the function is on top of the stack. Total: anywhere on the stack, leaving out the server and "
+            "request-handling trunk that nearly every sample goes through. Wall-clock samples: waiting for a "
+            "SQLite commit counts too."
+            % (profile["samples"], profile["file"], profile["loop_percent"], profile["busy_samples"])
+        )
         lines += ["", "| own % | function | | total % | function |", "|---:|---|---|---:|---|"]
         for own, total in zip_longest(profile["self"], profile["total"], fillvalue={"percent": None, "function": ""}):
-            lines.append("| %s | %s | | %s | %s |" % (
-                "" if own["percent"] is None else "%.1f" % own["percent"], "`%s`" % own["function"] if own["function"] else "",
-                "" if total["percent"] is None else "%.1f" % total["percent"], "`%s`" % total["function"] if total["function"] else ""))
+            lines.append(
+                "| %s | %s | | %s | %s |"
+                % (
+                    "" if own["percent"] is None else "%.1f" % own["percent"],
+                    "`%s`" % own["function"] if own["function"] else "",
+                    "" if total["percent"] is None else "%.1f" % total["percent"],
+                    "`%s`" % total["function"] if total["function"] else "",
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -318,19 +407,30 @@ def previous_training(work: Path, key: str) -> Dict[str, object]:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
-    parser.add_argument("--serve-only", action="store_true",
-                        help="reuse the models of the last training in build/bench and measure serving again")
-    parser.add_argument("--train-only", action="store_true", help="train the models into build/bench, measure nothing else")
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="reuse the models of the last training in build/bench and measure serving again",
+    )
+    parser.add_argument(
+        "--train-only", action="store_true", help="train the models into build/bench, measure nothing else"
+    )
     parser.add_argument("--pipelines", default=",".join(PIPELINES), help="ours,default (default: both)")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrent conversations, e.g. 1,10,50")
     parser.add_argument("--long-conversations", type=int, default=3, help="for CPU per message; 0: skip")
     parser.add_argument("--long-turns", type=int, default=LONG_TURNS)
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the default pipeline's components")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy profile")
-    parser.add_argument("--publish", action="store_true",
-                        help="also write the report to docs/bench.md (with --unpatched: docs/bench_unpatched.md; tracked, the README quotes it)")
-    parser.add_argument("--unpatched", action="store_true",
-                        help="start the Rasa servers without the project's Rasa patches (%s=0)" % rasa_patches.SWITCH)
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write the report to docs/bench.md (with --unpatched: docs/bench_unpatched.md; tracked, the README quotes it)",
+    )
+    parser.add_argument(
+        "--unpatched",
+        action="store_true",
+        help="start the Rasa servers without the project's Rasa patches (%s=0)" % rasa_patches.SWITCH,
+    )
     args = parser.parse_args(argv)
     args.levels = [int(n) for n in args.levels.split(",") if n]
     keys = [k for k in PIPELINES if k in args.pipelines.split(",")]

@@ -6,6 +6,7 @@
 - PySpy: records a sampling profile of a running process (py-spy from PyPI, requirements-dev.txt)
   in py-spy's "raw" (collapsed stacks) format; top_functions() ranks its functions.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -68,9 +69,21 @@ class PySpy:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.out.with_suffix(".log")
         self.process = subprocess.Popen(
-            [binary, "record", "--pid", str(self.pid), "--rate", str(self.rate), "--format", "raw",
-             "--nonblocking", "--output", str(self.out)],
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [
+                binary,
+                "record",
+                "--pid",
+                str(self.pid),
+                "--rate",
+                str(self.rate),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(self.out),
+            ],
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         time.sleep(1.5)  # attach before the load starts
         if self.process.poll() is not None:
@@ -112,9 +125,25 @@ def function_name(frame: str) -> str:
 LOOP_LEAVES = ("serve (sanic/server/runners.py)",)
 # The frames between the process's start and a message's handling: in (nearly) every busy sample, so
 # left out of the "total" list. Matched against the function's file (or name, for C-level tasks).
-TRUNK = ("runpy.py", "sanic/", "asyncio/", "uvloop", "rasa/__main__.py", "rasa/cli/", "rasa/api.py", "rasa/core/run.py",
-         "regelhulp/rasa_server.py", "rasa/core/channels/", "channels/guard.py", "rasa/core/agent.py",
-         "dask/", "rasa/engine/", "handle_request", "connection_task", "handle_message (rasa/core/processor.py)")
+TRUNK = (
+    "runpy.py",
+    "sanic/",
+    "asyncio/",
+    "uvloop",
+    "rasa/__main__.py",
+    "rasa/cli/",
+    "rasa/api.py",
+    "rasa/core/run.py",
+    "regelhulp/rasa_server.py",
+    "rasa/core/channels/",
+    "channels/guard.py",
+    "rasa/core/agent.py",
+    "dask/",
+    "rasa/engine/",
+    "handle_request",
+    "connection_task",
+    "handle_message (rasa/core/processor.py)",
+)
 
 
 def in_trunk(name: str) -> bool:
@@ -122,8 +151,12 @@ def in_trunk(name: str) -> bool:
     return any(location.startswith(t) or name.startswith(t) or name == t for t in TRUNK)
 
 
-def top_functions(stacks: List[Tuple[List[str], int]], n: int = 10, trunk_share: float = 0.9,
-                  loop_leaves: Tuple[str, ...] = LOOP_LEAVES) -> Dict[str, object]:
+def top_functions(
+    stacks: List[Tuple[List[str], int]],
+    n: int = 10,
+    trunk_share: float = 0.9,
+    loop_leaves: Tuple[str, ...] = LOOP_LEAVES,
+) -> Dict[str, object]:
     """The N functions with the most samples of their own ("self": on top of the stack) and in total
     ("total": anywhere on the stack, counted once per sample), in % of the busy samples (those not
     ending in the event loop, LOOP_LEAVES). The "total" list leaves out the trunk every sample goes
@@ -146,10 +179,17 @@ def top_functions(stacks: List[Tuple[List[str], int]], n: int = 10, trunk_share:
     busy = (all_samples - loop) or 1
 
     def rows(counter: Counter, skip_trunk: bool) -> List[dict]:
-        chosen = [(name, c) for name, c in counter.most_common()
-                  if not (skip_trunk and (c > trunk_share * busy or in_trunk(name)))]
+        chosen = [
+            (name, c)
+            for name, c in counter.most_common()
+            if not (skip_trunk and (c > trunk_share * busy or in_trunk(name)))
+        ]
         return [{"function": name, "percent": round(100.0 * c / busy, 1)} for name, c in chosen[:n]]
 
-    return {"samples": all_samples, "busy_samples": all_samples - loop,
-            "loop_percent": round(100.0 * loop / (all_samples or 1), 1),
-            "self": rows(own, False), "total": rows(total, True)}
+    return {
+        "samples": all_samples,
+        "busy_samples": all_samples - loop,
+        "loop_percent": round(100.0 * loop / (all_samples or 1), 1),
+        "self": rows(own, False),
+        "total": rows(total, True),
+    }

@@ -6,6 +6,7 @@ from the knowledge base (status groups and organisations with their synonyms), s
 extraction does not depend on which base is available. The pipeline's meta records the base
 and a fingerprint of the entity-ruler patterns; the model fingerprint (scripts/train.py) includes it.
 """
+
 from __future__ import annotations
 
 import argparse

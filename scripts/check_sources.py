@@ -9,6 +9,7 @@ changes and the entries that cite each page. The kennisbank and `make insights` 
 Exit code, for a scheduled job: 0 nothing changed, 1 something changed (or a page is gone),
 2 no network at all (no page could be reached; nothing is recorded, the last state stays).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,13 @@ def fetch(url: str, timeout: float = TIMEOUT_SECONDS) -> Fetched:
         return Fetched(url, error=_first_line(error), network_error=True)
     except requests.RequestException as error:
         return Fetched(url, error=_first_line(error))
-    result = Fetched(url, status=response.status_code, final_url=response.url,
-                     last_modified=response.headers.get("Last-Modified"), etag=response.headers.get("ETag"))
+    result = Fetched(
+        url,
+        status=response.status_code,
+        final_url=response.url,
+        last_modified=response.headers.get("Last-Modified"),
+        etag=response.headers.get("ETag"),
+    )
     if response.status_code < 400:
         result.sha256 = fingerprint(response.content, response.headers.get("Content-Type", ""))
     return result
@@ -137,8 +143,14 @@ def load_state(path: Path = STATE_FILE) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def check(cited: Dict[str, List[str]], state_path: Path = STATE_FILE, report_path: Path = REPORT_FILE,
-          now: Optional[dt.datetime] = None, fetcher: Callable[[str], Fetched] = fetch, workers: int = WORKERS) -> int:
+def check(
+    cited: Dict[str, List[str]],
+    state_path: Path = STATE_FILE,
+    report_path: Path = REPORT_FILE,
+    now: Optional[dt.datetime] = None,
+    fetcher: Callable[[str], Fetched] = fetch,
+    workers: int = WORKERS,
+) -> int:
     """Fetches every URL of CITED, compares with the state in STATE_PATH, writes the new state and
     the report; returns the exit code (0 nothing changed, 1 changes, 2 no network at all)."""
     now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -148,9 +160,12 @@ def check(cited: Dict[str, List[str]], state_path: Path = STATE_FILE, report_pat
         fetched = dict(zip(cited, pool.map(fetcher, cited)))
     if fetched and all(f.network_error for f in fetched.values()):
         example = next(iter(fetched.values())).error
-        print("check-sources: no network: none of the %d source pages could be reached (%s). "
-              "Nothing was recorded; the last state (%s) stays. Run it where the internet can be reached."
-              % (len(fetched), example, state_path), file=sys.stderr)
+        print(
+            "check-sources: no network: none of the %d source pages could be reached (%s). "
+            "Nothing was recorded; the last state (%s) stays. Run it where the internet can be reached."
+            % (len(fetched), example, state_path),
+            file=sys.stderr,
+        )
         return 2
 
     sources = {}
@@ -162,7 +177,11 @@ def check(cited: Dict[str, List[str]], state_path: Path = STATE_FILE, report_pat
         record["entries"] = cited[url]
         record["fetched"] = now.isoformat()
         if kind in CHANGE_KINDS:  # kept until a later run finds another change
-            record["change"] = {"kind": kind, "on": now.date().isoformat(), "since": old.get("fetched") if old else None}
+            record["change"] = {
+                "kind": kind,
+                "on": now.date().isoformat(),
+                "since": old.get("fetched") if old else None,
+            }
         else:
             record["change"] = (old or {}).get("change")
         if kind is None and not current.ok:
@@ -177,9 +196,15 @@ def check(cited: Dict[str, List[str]], state_path: Path = STATE_FILE, report_pat
     report_path.write_text(render_report(state, changes), encoding="utf-8")
 
     counted = sum(len(changes[k]) for k in CHANGE_KINDS)
-    print("check-sources: %d source page(s): %s; report %s"
-          % (len(sources), ", ".join("%d %s" % (len(changes[k]), k.replace("_", " ")) for k in changes if changes[k]) or "nothing changed",
-             report_path))
+    print(
+        "check-sources: %d source page(s): %s; report %s"
+        % (
+            len(sources),
+            ", ".join("%d %s" % (len(changes[k]), k.replace("_", " ")) for k in changes if changes[k])
+            or "nothing changed",
+            report_path,
+        )
+    )
     return 1 if counted else 0
 
 
@@ -202,8 +227,13 @@ def render_report(state: dict, changes: Dict[str, List[str]]) -> str:
     else:
         lines.append("Eerste controle: de stand van %d bronpagina's is vastgelegd." % len(sources))
     counted = sum(len(changes[k]) for k in CHANGE_KINDS)
-    lines += ["", "**%d pagina('s) om na te kijken.** Pas na het nakijken de datum `checked` van de regels aan."
-              % counted if counted else "Niets veranderd.", ""]
+    lines += [
+        "",
+        "**%d pagina('s) om na te kijken.** Pas na het nakijken de datum `checked` van de regels aan." % counted
+        if counted
+        else "Niets veranderd.",
+        "",
+    ]
     for kind, title, explanation in SECTIONS:
         urls = changes.get(kind) or []
         if not urls:
@@ -218,8 +248,10 @@ def render_report(state: dict, changes: Dict[str, List[str]]) -> str:
                 detail.append("HTTP %s" % record["status"])
             if record.get("error"):
                 detail.append(record["error"])
-            lines.append("- %s%s — geciteerd door: %s" % (url, " (%s)" % "; ".join(detail) if detail else "",
-                                                           ", ".join(record["entries"])))
+            lines.append(
+                "- %s%s — geciteerd door: %s"
+                % (url, " (%s)" % "; ".join(detail) if detail else "", ", ".join(record["entries"]))
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -236,7 +268,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KnowledgeError as error:
         print("check-sources: %s" % error, file=sys.stderr)
         return 1
-    return check(citations(kb), args.state, args.report, fetcher=lambda url: fetch(url, args.timeout), workers=args.workers)
+    return check(
+        citations(kb), args.state, args.report, fetcher=lambda url: fetch(url, args.timeout), workers=args.workers
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ A case is correct when every `must_match` regex matches the reply and no `must_n
 matches; wrong when any `must_not_match` matches; otherwise missed. The reply is the text of all
 bot messages to the last turn plus the titles of their buttons, joined by newlines.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,13 +84,21 @@ def load_cases(path: Path) -> List[Case]:
                 try:
                     re.compile(pattern)
                 except re.error as error:
-                    raise QuestionSetError("%s: field '%s': invalid regex %r: %s" % (where, key, pattern, error)) from None
+                    raise QuestionSetError(
+                        "%s: field '%s': invalid regex %r: %s" % (where, key, pattern, error)
+                    ) from None
         if not patterns["must_match"] and not patterns["must_not_match"]:
             raise QuestionSetError("%s: needs 'must_match' or 'must_not_match'" % where)
         cases.append(
-            Case(id=str(raw["id"]), turns=turns, topic=str(raw.get("topic", "unknown")),
-                 audience=str(raw.get("audience", "unknown")), lang=str(raw.get("lang", "nl")),
-                 style=str(raw.get("style", "unknown")), **patterns)
+            Case(
+                id=str(raw["id"]),
+                turns=turns,
+                topic=str(raw.get("topic", "unknown")),
+                audience=str(raw.get("audience", "unknown")),
+                lang=str(raw.get("lang", "nl")),
+                style=str(raw.get("style", "unknown")),
+                **patterns,
+            )
         )
     return cases
 
@@ -134,7 +143,10 @@ def summarise(results: List[Result]) -> Dict[str, object]:
     def counts(items: List[Result]) -> Dict[str, object]:
         total = len(items)
         found = {k: sum(1 for r in items if r.outcome == k) for k in ("correct", "wrong", "missed")}
-        found.update(total=total, **{"%s_rate" % k: round(found[k] / total, 4) if total else 0 for k in ("correct", "wrong", "missed")})
+        found.update(
+            total=total,
+            **{"%s_rate" % k: round(found[k] / total, 4) if total else 0 for k in ("correct", "wrong", "missed")},
+        )
         return found
 
     by_group: Dict[str, Dict[str, object]] = {}
@@ -149,14 +161,23 @@ def summarise(results: List[Result]) -> Dict[str, object]:
         in_scope = [r for r in items if r.case.topic not in NOT_IN_SCOPE]
         chose = sum(r.chose for r in in_scope)
         refused = [r for r in items if r.case.topic == "out_of_scope"]
-        return {"in_scope": len(in_scope), "did_you_mean": chose,
-                "did_you_mean_rate": round(chose / len(in_scope), 4) if in_scope else 0,
-                "out_of_scope": len(refused), "refused_correctly": sum(r.outcome == "correct" for r in refused)}
+        return {
+            "in_scope": len(in_scope),
+            "did_you_mean": chose,
+            "did_you_mean_rate": round(chose / len(in_scope), 4) if in_scope else 0,
+            "out_of_scope": len(refused),
+            "refused_correctly": sum(r.outcome == "correct" for r in refused),
+        }
 
     return {
         "overall": counts(results),
-        "choices": {"all": choices(results), **{lang: choices([r for r in results if r.case.lang == lang])
-                                                 for lang in sorted({r.case.lang for r in results})}},
+        "choices": {
+            "all": choices(results),
+            **{
+                lang: choices([r for r in results if r.case.lang == lang])
+                for lang in sorted({r.case.lang for r in results})
+            },
+        },
         "by": by_group,
         "latency_ms": {
             "messages": len(latencies),
@@ -167,35 +188,83 @@ def summarise(results: List[Result]) -> Dict[str, object]:
     }
 
 
-def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Path, questions: Path, model: Path,
-                  figures_only: bool = False) -> None:
+def write_reports(
+    results: List[Result],
+    summary: Dict[str, object],
+    out_dir: Path,
+    questions: Path,
+    model: Path,
+    figures_only: bool = False,
+) -> None:
     """eval.md and eval.json. `figures_only` (for evaluation sets): no case, reply or failing case is
     written, so nobody tunes on the evaluation set by reading them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {
-        "questions": str(questions), "model": model.name, "summary": summary,
-        "cases": [] if figures_only else [dict(asdict(r.case), outcome=r.outcome, reply=r.reply, latencies=r.latencies,
-                                               failed_patterns=r.failed_patterns, chose=r.chose) for r in results],
+        "questions": str(questions),
+        "model": model.name,
+        "summary": summary,
+        "cases": []
+        if figures_only
+        else [
+            dict(
+                asdict(r.case),
+                outcome=r.outcome,
+                reply=r.reply,
+                latencies=r.latencies,
+                failed_patterns=r.failed_patterns,
+                chose=r.chose,
+            )
+            for r in results
+        ],
     }
     (out_dir / "eval.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     overall = summary["overall"]
     lines = [
-        "# Regelhulp evaluation", "",
-        "Question set: `%s` · model: `%s` · %s" % (questions.name, model.name, time.strftime("%Y-%m-%d %H:%M")), "",
-        "**%d cases: %d correct (%.1f%%), %d wrong (%.1f%%), %d missed (%.1f%%)**" % (
-            overall["total"], overall["correct"], 100 * overall["correct_rate"], overall["wrong"],
-            100 * overall["wrong_rate"], overall["missed"], 100 * overall["missed_rate"]), "",
-        "Latency per message over REST: p50 %.0f ms, p95 %.0f ms (%d messages, one conversation at a time)." % (
-            summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], summary["latency_ms"]["messages"]), "",
+        "# Regelhulp evaluation",
+        "",
+        "Question set: `%s` · model: `%s` · %s" % (questions.name, model.name, time.strftime("%Y-%m-%d %H:%M")),
+        "",
+        "**%d cases: %d correct (%.1f%%), %d wrong (%.1f%%), %d missed (%.1f%%)**"
+        % (
+            overall["total"],
+            overall["correct"],
+            100 * overall["correct_rate"],
+            overall["wrong"],
+            100 * overall["wrong_rate"],
+            overall["missed"],
+            100 * overall["missed_rate"],
+        ),
+        "",
+        "Latency per message over REST: p50 %.0f ms, p95 %.0f ms (%d messages, one conversation at a time)."
+        % (summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], summary["latency_ms"]["messages"]),
+        "",
     ]
-    lines += ["## \"Bedoel je ...?\" and refusals", "", "| language | in-scope cases | Bedoel je | rate | out-of-scope cases | refused correctly |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        '## "Bedoel je ...?" and refusals',
+        "",
+        "| language | in-scope cases | Bedoel je | rate | out-of-scope cases | refused correctly |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, c in summary["choices"].items():
-        lines.append("| %s | %d | %d | %.1f%% | %d | %d |" % (name, c["in_scope"], c["did_you_mean"], 100 * c["did_you_mean_rate"],
-                                                          c["out_of_scope"], c["refused_correctly"]))
+        lines.append(
+            "| %s | %d | %d | %.1f%% | %d | %d |"
+            % (
+                name,
+                c["in_scope"],
+                c["did_you_mean"],
+                100 * c["did_you_mean_rate"],
+                c["out_of_scope"],
+                c["refused_correctly"],
+            )
+        )
     lines.append("")
     for group in GROUPS:
-        lines += ["## By %s" % group, "", "| %s | cases | correct | wrong | missed |" % group, "|---|---:|---:|---:|---:|"]
+        lines += [
+            "## By %s" % group,
+            "",
+            "| %s | cases | correct | wrong | missed |" % group,
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, c in summary["by"][group].items():
             lines.append("| %s | %d | %d | %d | %d |" % (name, c["total"], c["correct"], c["wrong"], c["missed"]))
         lines.append("")
@@ -206,15 +275,24 @@ def write_reports(results: List[Result], summary: Dict[str, object], out_dir: Pa
         lines += ["## Failing cases (%d)" % len(failing), ""]
     for r in sorted(failing, key=lambda r: (r.outcome != "wrong", r.case.topic, r.case.id)):
         lines += [
-            "### %s: %s (%s)" % (r.outcome.upper(), r.case.id, r.case.topic), "",
+            "### %s: %s (%s)" % (r.outcome.upper(), r.case.id, r.case.topic),
+            "",
             "- asked: %s" % " → ".join("«%s»" % t for t in r.case.turns),
-            "- %s: `%s`" % ("matched forbidden" if r.outcome == "wrong" else "did not match", "`, `".join(r.failed_patterns)),
-            "- reply:", "", "```", r.reply.strip() or "(no reply)", "```", "",
+            "- %s: `%s`"
+            % ("matched forbidden" if r.outcome == "wrong" else "did not match", "`, `".join(r.failed_patterns)),
+            "- reply:",
+            "",
+            "```",
+            r.reply.strip() or "(no reply)",
+            "```",
+            "",
         ]
     (out_dir / "eval.md").write_text("\n".join(lines))
 
 
-def evaluate(questions: Path, out_dir: Path, model: Optional[Path] = None, figures_only: bool = False) -> Dict[str, object]:
+def evaluate(
+    questions: Path, out_dir: Path, model: Optional[Path] = None, figures_only: bool = False
+) -> Dict[str, object]:
     cases = load_cases(questions)
     model = model or train()
     tracker_db = ROOT / "build" / "eval-tracker.db"
@@ -230,9 +308,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
-    parser.add_argument("--model", type=Path, help="evaluate this trained model instead of training or reusing the current one")
-    parser.add_argument("--figures-only", action="store_true", default=None,
-                        help="write no cases or replies (the default for sets under tests/eval/)")
+    parser.add_argument(
+        "--model", type=Path, help="evaluate this trained model instead of training or reusing the current one"
+    )
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        default=None,
+        help="write no cases or replies (the default for sets under tests/eval/)",
+    )
     args = parser.parse_args(argv)
     if args.model and not args.model.is_file():
         print("error: no model at %s" % args.model, file=sys.stderr)
@@ -247,9 +331,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     overall = summary["overall"]
     choices = summary["choices"]["all"]
-    print("%d cases: %d correct, %d wrong, %d missed; Bedoel je %d of %d in scope; refused %d of %d; p50 %.0f ms, p95 %.0f ms. Reports: %s/eval.md, eval.json" % (
-        overall["total"], overall["correct"], overall["wrong"], overall["missed"], choices["did_you_mean"], choices["in_scope"],
-        choices["refused_correctly"], choices["out_of_scope"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"], args.out))
+    print(
+        "%d cases: %d correct, %d wrong, %d missed; Bedoel je %d of %d in scope; refused %d of %d; p50 %.0f ms, p95 %.0f ms. Reports: %s/eval.md, eval.json"
+        % (
+            overall["total"],
+            overall["correct"],
+            overall["wrong"],
+            overall["missed"],
+            choices["did_you_mean"],
+            choices["in_scope"],
+            choices["refused_correctly"],
+            choices["out_of_scope"],
+            summary["latency_ms"]["p50"],
+            summary["latency_ms"]["p95"],
+            args.out,
+        )
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Development sets (tests/dev/real_*.yml) are shown with their failing-case counts
 evaluation sets (tests/eval/*.yml except the smoke set) with figures only: nobody tunes on them.
 The README quotes this file instead of figures typed by hand.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,16 @@ SETS = [
     ("tests/eval/questions.yml", "evaluation (older; used for data checks until December 2026)", True),
     ("tests/dev/real_nl.yml", "development, Dutch (tuning)", False),
     ("tests/dev/real_en.yml", "development, English (tuning)", False),
-    ("tests/dev/real2.yml", "development, second set (tuning; written 7 December 2026 without seeing the other sets)", False),
-    ("tests/dev/real3.yml", "development, third set (tuning; written 7 December 2026 without seeing the other sets)", False),
+    (
+        "tests/dev/real2.yml",
+        "development, second set (tuning; written 7 December 2026 without seeing the other sets)",
+        False,
+    ),
+    (
+        "tests/dev/real3.yml",
+        "development, third set (tuning; written 7 December 2026 without seeing the other sets)",
+        False,
+    ),
 ]
 
 
@@ -33,21 +42,53 @@ def _pct(part: int, whole: int) -> str:
 def _rows(title: str, groups: Dict[str, Dict[str, object]]) -> List[str]:
     lines = ["| %s | cases | correct | wrong | missed |" % title, "|---|---:|---:|---:|---:|"]
     for name, c in groups.items():
-        lines.append("| %s | %d | %d (%s) | %d (%s) | %d |" % (name, c["total"], c["correct"], _pct(c["correct"], c["total"]),
-                                                         c["wrong"], _pct(c["wrong"], c["total"]), c["missed"]))
+        lines.append(
+            "| %s | %d | %d (%s) | %d (%s) | %d |"
+            % (
+                name,
+                c["total"],
+                c["correct"],
+                _pct(c["correct"], c["total"]),
+                c["wrong"],
+                _pct(c["wrong"], c["total"]),
+                c["missed"],
+            )
+        )
     return lines + [""]
 
 
 def section(path: str, what: str, summary: Dict[str, object]) -> List[str]:
     overall = summary["overall"]
-    lines = ["## `%s`: %s" % (path, what), "",
-             "**%d cases: %d correct (%s), %d wrong (%s), %d missed.** Latency over REST p50 %.0f ms, p95 %.0f ms." % (
-                 overall["total"], overall["correct"], _pct(overall["correct"], overall["total"]), overall["wrong"],
-                 _pct(overall["wrong"], overall["total"]), overall["missed"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"]), "",
-             "| language | in-scope questions | \"Bedoel je\" | out-of-scope messages | refused correctly |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "## `%s`: %s" % (path, what),
+        "",
+        "**%d cases: %d correct (%s), %d wrong (%s), %d missed.** Latency over REST p50 %.0f ms, p95 %.0f ms."
+        % (
+            overall["total"],
+            overall["correct"],
+            _pct(overall["correct"], overall["total"]),
+            overall["wrong"],
+            _pct(overall["wrong"], overall["total"]),
+            overall["missed"],
+            summary["latency_ms"]["p50"],
+            summary["latency_ms"]["p95"],
+        ),
+        "",
+        '| language | in-scope questions | "Bedoel je" | out-of-scope messages | refused correctly |',
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, c in summary["choices"].items():
-        lines.append("| %s | %d | %d (%s) | %d | %d |" % (name, c["in_scope"], c["did_you_mean"], _pct(c["did_you_mean"], c["in_scope"]),
-                                                      c["out_of_scope"], c["refused_correctly"]))
+        lines.append(
+            "| %s | %d | %d (%s) | %d | %d |"
+            % (
+                name,
+                c["in_scope"],
+                c["did_you_mean"],
+                _pct(c["did_you_mean"], c["in_scope"]),
+                c["out_of_scope"],
+                c["refused_correctly"],
+            )
+        )
     lines.append("")
     for group in ("lang", "audience", "style"):
         lines += _rows(group, summary["by"][group])
@@ -59,18 +100,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "figures.md")
     args = parser.parse_args(argv)
     model = train()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    lines = ["# Regelhulp: current figures", "",
-             "Written by `make figures` on %s, model `%s`, commit `%s`. Do not edit by hand." % (
-                 time.strftime("%Y-%m-%d %H:%M"), model.name, commit or "?"), "",
-             "Correct: every required pattern matches the first reply (the reply to the last turn) and no forbidden "
-             "one does; wrong: a forbidden pattern matches (a statement that is wrong for this person); missed: "
-             "otherwise (a \"Bedoel je ...?\" to a clear question counts as missed). See docs/question_sets.md.", ""]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    lines = [
+        "# Regelhulp: current figures",
+        "",
+        "Written by `make figures` on %s, model `%s`, commit `%s`. Do not edit by hand."
+        % (time.strftime("%Y-%m-%d %H:%M"), model.name, commit or "?"),
+        "",
+        "Correct: every required pattern matches the first reply (the reply to the last turn) and no forbidden "
+        "one does; wrong: a forbidden pattern matches (a statement that is wrong for this person); missed: "
+        'otherwise (a "Bedoel je ...?" to a clear question counts as missed). See docs/question_sets.md.',
+        "",
+    ]
     for path, what, figures_only in SETS:
         out = ROOT / "reports" / ("figures_" + Path(path).stem + ("_eval" if figures_only else ""))
         summary = evaluate(ROOT / path, out, model, figures_only)
         lines += section(path, what, summary)
-        print("%s: %d/%d correct, %d wrong" % (path, summary["overall"]["correct"], summary["overall"]["total"], summary["overall"]["wrong"]))
+        print(
+            "%s: %d/%d correct, %d wrong"
+            % (path, summary["overall"]["correct"], summary["overall"]["total"], summary["overall"]["wrong"])
+        )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(args.out.relative_to(ROOT))
     return 0

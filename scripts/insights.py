@@ -7,6 +7,7 @@ changed since (the state of the last `make check-sources`), last those not check
 Reads the tracker store of the profile like `make purge`: the SQLite file TRACKER_DB, or the
 PostgreSQL database from the PG* settings (scripts/prod.py). Reading only; nothing is changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,7 +72,9 @@ def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=("default", "prod"), default="default")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="folder for insights.html and the plots")
-    parser.add_argument("--sources-state", type=Path, default=STATE_FILE, help="the state of the last make check-sources")
+    parser.add_argument(
+        "--sources-state", type=Path, default=STATE_FILE, help="the state of the last make check-sources"
+    )
     args = parser.parse_args(argv)
     url = engine_url(args.profile)
     try:
@@ -85,8 +88,11 @@ def main(argv: List[str] = None) -> int:
         print("insights: %s" % error, file=sys.stderr)
         return 1
     except sa.exc.SQLAlchemyError as error:
-        print("insights: cannot read the tracker store (%s profile, %s): %s"
-              % (args.profile, describe(url), reason(error)), file=sys.stderr)
+        print(
+            "insights: cannot read the tracker store (%s profile, %s): %s"
+            % (args.profile, describe(url), reason(error)),
+            file=sys.stderr,
+        )
         return 1
     figures = compute(conversations)
     today = dates.today()
@@ -94,8 +100,10 @@ def main(argv: List[str] = None) -> int:
     path = write_report(figures, kb, stale_rules(kb, today), args.out, describe(url), today, review)
     if unreadable:
         print("insights: skipped %d event(s) that are not valid JSON" % unreadable, file=sys.stderr)
-    print("insights: %d conversation(s), %d message(s), %d not understood, %d out of scope; wrote %s"
-          % (figures.conversations, figures.messages, figures.fallback, figures.out_of_scope, path))
+    print(
+        "insights: %d conversation(s), %d message(s), %d not understood, %d out of scope; wrote %s"
+        % (figures.conversations, figures.messages, figures.fallback, figures.out_of_scope, path)
+    )
     return 0
 
 

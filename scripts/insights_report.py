@@ -2,6 +2,7 @@
 with its PNG plots next to it. Self-contained: no scripts, fonts or styles from elsewhere.
 Every text from a conversation is redacted by insights_stats; the page is a Jinja2 template with
 autoescape (regelhulp/templates/insights.html), so every text is escaped."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +24,11 @@ from scripts.insights_stats import Figures  # noqa: E402
 from scripts.review import Review, reason_lines  # noqa: E402
 
 PLOTS = ("insights_per_day.png", "insights_rates.png", "insights_themes.png", "insights_feedback.png")
-KIND_LABELS = {"fallback": "niet begrepen", "out_of_scope": "buiten het onderwerp", "handoff": "vroeg om een medewerker"}
+KIND_LABELS = {
+    "fallback": "niet begrepen",
+    "out_of_scope": "buiten het onderwerp",
+    "handoff": "vroeg om een medewerker",
+}
 MAX_SHOWN_CHARS = 300
 
 
@@ -44,8 +49,9 @@ def _save(figure: Figure, path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
-def _bars_per_day(title: str, days: Sequence[dt.date], series: Dict[str, List[float]], ylabel: str,
-                  path: Path, integers: bool) -> None:
+def _bars_per_day(
+    title: str, days: Sequence[dt.date], series: Dict[str, List[float]], ylabel: str, path: Path, integers: bool
+) -> None:
     figure = Figure(figsize=(8, 3.5))
     axes = figure.subplots()
     width = 0.8 / len(series)
@@ -63,17 +69,27 @@ def _bars_per_day(title: str, days: Sequence[dt.date], series: Dict[str, List[fl
 
 def plot_per_day(figures: Figures, path: Path) -> None:
     days = list(figures.days)
-    series = {"gesprekken": [figures.days[d].conversations for d in days],
-              "berichten": [figures.days[d].messages for d in days]}
+    series = {
+        "gesprekken": [figures.days[d].conversations for d in days],
+        "berichten": [figures.days[d].messages for d in days],
+    }
     _bars_per_day("Gesprekken en berichten per dag", days, series, "aantal", path, integers=True)
 
 
 def plot_rates(figures: Figures, path: Path) -> None:
     days = [d for d in figures.days if figures.days[d].typed]
-    series = {"niet begrepen": [100 * figures.days[d].fallback / figures.days[d].typed for d in days],
-              "buiten het onderwerp": [100 * figures.days[d].out_of_scope / figures.days[d].typed for d in days]}
-    _bars_per_day("Niet begrepen en buiten het onderwerp, per dag", days, series,
-                  "% van de getypte berichten", path, integers=False)
+    series = {
+        "niet begrepen": [100 * figures.days[d].fallback / figures.days[d].typed for d in days],
+        "buiten het onderwerp": [100 * figures.days[d].out_of_scope / figures.days[d].typed for d in days],
+    }
+    _bars_per_day(
+        "Niet begrepen en buiten het onderwerp, per dag",
+        days,
+        series,
+        "% van de getypte berichten",
+        path,
+        integers=False,
+    )
 
 
 def _horizontal(title: str, labels: List[str], series: Dict[str, List[int]], xlabel: str, path: Path) -> None:
@@ -95,15 +111,27 @@ def _horizontal(title: str, labels: List[str], series: Dict[str, List[int]], xla
 
 def plot_themes(figures: Figures, kb: KnowledgeBase, path: Path) -> None:
     ranked = figures.themes.most_common()[::-1]  # the most asked at the top
-    _horizontal("Onderwerpen", [_title(kb, rule_id) for rule_id, _ in ranked],
-                {"gesprekken": [n for _, n in ranked]}, "gesprekken", path)
+    _horizontal(
+        "Onderwerpen",
+        [_title(kb, rule_id) for rule_id, _ in ranked],
+        {"gesprekken": [n for _, n in ranked]},
+        "gesprekken",
+        path,
+    )
 
 
 def plot_feedback(figures: Figures, kb: KnowledgeBase, path: Path) -> None:
     rules = sorted(figures.feedback, key=lambda r: sum(figures.feedback[r].values()))
-    _horizontal("Feedback per antwoord", [_title(kb, r) for r in rules],
-                {"nuttig": [figures.feedback[r]["up"] for r in rules],
-                 "niet nuttig": [figures.feedback[r]["down"] for r in rules]}, "reacties", path)
+    _horizontal(
+        "Feedback per antwoord",
+        [_title(kb, r) for r in rules],
+        {
+            "nuttig": [figures.feedback[r]["up"] for r in rules],
+            "niet nuttig": [figures.feedback[r]["down"] for r in rules],
+        },
+        "reacties",
+        path,
+    )
 
 
 # ---------------------------------------------------------------- html
@@ -117,24 +145,44 @@ def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[
         ("Niet begrepen", "%d (%s)" % (figures.fallback, percent(figures.fallback_rate))),
         ("Buiten het onderwerp", "%d (%s)" % (figures.out_of_scope, percent(figures.out_of_scope_rate))),
         ("Vroeg om een medewerker", figures.handoff_requests),
-        ("Doorverwezen naar de helpdesk (op verzoek / na niet begrijpen)",
-         "%d / %d" % (figures.handoffs["request"], figures.handoffs["fallback"])),
+        (
+            "Doorverwezen naar de helpdesk (op verzoek / na niet begrijpen)",
+            "%d / %d" % (figures.handoffs["request"], figures.handoffs["fallback"]),
+        ),
         ("Feedback nuttig / niet nuttig", "%d / %d" % (figures.feedback_total("up"), figures.feedback_total("down"))),
         ("Kennisbank: lang niet gecontroleerd", len(stale)),
-        ("Kennisbank: eerst nakijken (datum voorbij of bron veranderd)", sum(1 for r in review if r.dates or r.sources)),
+        (
+            "Kennisbank: eerst nakijken (datum voorbij of bron veranderd)",
+            sum(1 for r in review if r.dates or r.sources),
+        ),
     ]
 
 
 def review_rows(kb: KnowledgeBase, review: Sequence[Review]) -> List[tuple]:
     """The entries to review first: a date that passed without a later check, or a source page that
     changed, moved or disappeared after the entry's check (scripts/review.py)."""
-    return [(r.entry.id, r.entry.title, r.entry.file, r.entry.checked.isoformat(),
-             "; ".join(reason_lines(dataclasses.replace(r, stale_days=None), lambda d: date_text(kb, d))))
-            for r in review if r.dates or r.sources]
+    return [
+        (
+            r.entry.id,
+            r.entry.title,
+            r.entry.file,
+            r.entry.checked.isoformat(),
+            "; ".join(reason_lines(dataclasses.replace(r, stale_days=None), lambda d: date_text(kb, d))),
+        )
+        for r in review
+        if r.dates or r.sources
+    ]
 
 
-def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], today: dt.date,
-           plots: Dict[str, str], source: str, review: Sequence[Review] = ()) -> str:
+def render(
+    figures: Figures,
+    kb: KnowledgeBase,
+    stale: Sequence[RuleEntry],
+    today: dt.date,
+    plots: Dict[str, str],
+    source: str,
+    review: Sequence[Review] = (),
+) -> str:
     if figures.first_day:
         period = "%s tot en met %s" % (date_text(kb, figures.first_day), date_text(kb, figures.last_day))
     else:
@@ -148,21 +196,35 @@ def render(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], toda
         plots={key: plots.get(key) for key in ("per_day", "rates", "themes", "feedback")},
         summary=summary_rows(figures, stale, review),
         review_rows=review_rows(kb, review),
-        day_rows=[(d.isoformat(), v.conversations, v.messages, v.typed, v.fallback, v.out_of_scope)
-                  for d, v in figures.days.items()],
+        day_rows=[
+            (d.isoformat(), v.conversations, v.messages, v.typed, v.fallback, v.out_of_scope)
+            for d, v in figures.days.items()
+        ],
         theme_rows=[(_title(kb, r), r, n) for r, n in figures.themes.most_common()],
         intent_rows=figures.intents.most_common(),
         feedback_rows=[(_title(kb, r), r, c["up"], c["down"]) for r, c in sorted(figures.feedback.items())],
-        unanswered_rows=[(u.when.strftime("%Y-%m-%d %H:%M"), KIND_LABELS.get(u.kind, u.kind),
-                          u.text if len(u.text) <= MAX_SHOWN_CHARS else u.text[:MAX_SHOWN_CHARS] + " …")
-                         for u in figures.unanswered],
+        unanswered_rows=[
+            (
+                u.when.strftime("%Y-%m-%d %H:%M"),
+                KIND_LABELS.get(u.kind, u.kind),
+                u.text if len(u.text) <= MAX_SHOWN_CHARS else u.text[:MAX_SHOWN_CHARS] + " …",
+            )
+            for u in figures.unanswered
+        ],
         max_age_days=MAX_CHECKED_AGE_DAYS,
         stale_rows=[(e.id, e.title, e.file, e.checked.isoformat(), (today - e.checked).days) for e in stale],
     )
 
 
-def write_report(figures: Figures, kb: KnowledgeBase, stale: Sequence[RuleEntry], out_dir: Path,
-                 source: str, today: Optional[dt.date] = None, review: Sequence[Review] = ()) -> Path:
+def write_report(
+    figures: Figures,
+    kb: KnowledgeBase,
+    stale: Sequence[RuleEntry],
+    out_dir: Path,
+    source: str,
+    today: Optional[dt.date] = None,
+    review: Sequence[Review] = (),
+) -> Path:
     """Writes insights.html and the plots that have data into OUT_DIR; returns the HTML's path."""
     today = today or dt.date.today()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ What counts:
   knowledge-base entry (rule id);
 - *feedback* is the widget's `/feedback{"feedback_value": "up"|"down", "feedback_rule": "<rule id>"}`.
 """
+
 from __future__ import annotations
 
 import datetime as dt

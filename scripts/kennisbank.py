@@ -13,6 +13,7 @@ Per entry it shows the dates (checked; per source the version read, `as_of`, and
 last `make check-sources`; `from`, `until` and the planned change's `pending_from`) and marks the
 entries that need a review (scripts/review.py): the filter "needs review" shows only those.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,7 @@ STATE_LABELS = {
 TEXT = {
     "title": "Kennisbank van Regelhulp",
     "intro": "Alle regels waarmee Regelhulp antwoordt, met de bronnen en de datum waarop ze zijn "
-             "gecontroleerd. Voor de helpdesk en de redactie.",
+    "gecontroleerd. Voor de helpdesk en de redactie.",
     "skip": "Direct naar de regels",
     "filters": "Zoeken en filteren",
     "search": "Zoek op trefwoord",
@@ -74,6 +75,7 @@ TEXT = {
     "made": "%d regels · gemaakt op %s · versie %s",
 }
 
+
 def markdown_text(text: str) -> str:
     """TEXT escaped, with **bold** and Markdown links to https addresses as HTML (as on the page)."""
     return html_environment().from_string('{% import "macros.html" as m %}{{ m.markdown(text) }}').render(text=text)
@@ -83,8 +85,11 @@ def _answers(kb: KnowledgeBase, entry: RuleEntry, today: dt.date) -> List[Dict[s
     answers: List[Dict[str, Any]] = []
     if entry.answer:
         answers.append({"status": None, "label": TEXT["answer_all"], "text": entry.answer})
-    answers += [{"status": group.id, "label": group.label, "text": entry.answers[group.id]}
-                for group in kb.status_groups if group.id in entry.answers]
+    answers += [
+        {"status": group.id, "label": group.label, "text": entry.answers[group.id]}
+        for group in kb.status_groups
+        if group.id in entry.answers
+    ]
     return answers
 
 
@@ -112,7 +117,10 @@ def _source_state(kb: KnowledgeBase, url: str, state: dict) -> str:
     when = _day_words(kb, fetched)
     change = record.get("change") or {}
     if change.get("kind"):
-        text = TEXT["source_change"] % (SOURCE_KIND_TEXT.get(change["kind"], change["kind"]), _day_words(kb, str(change.get("on"))))
+        text = TEXT["source_change"] % (
+            SOURCE_KIND_TEXT.get(change["kind"], change["kind"]),
+            _day_words(kb, str(change.get("on"))),
+        )
         if change["kind"] == "moved" and record.get("final_url"):
             text += "; " + TEXT["source_moved_to"] % record["final_url"]
         if record.get("status") and record["status"] >= 400:
@@ -133,8 +141,13 @@ def _day_words(kb: KnowledgeBase, iso: str) -> str:
 def _source(kb: KnowledgeBase, source: Source, state: dict) -> Dict[str, Any]:
     months = kb.phrases_in()["months"]
     version = dates.as_of_text(months, source) if source.as_of else None  # type: ignore[arg-type]
-    return {"url": source.url, "abbreviation": kb.organisations[source.organisation].abbreviation,
-            "as_of": source.as_of, "version": version, "state": _source_state(kb, source.url, state)}
+    return {
+        "url": source.url,
+        "abbreviation": kb.organisations[source.organisation].abbreviation,
+        "as_of": source.as_of,
+        "version": version,
+        "state": _source_state(kb, source.url, state),
+    }
 
 
 def _facets(kb: KnowledgeBase, entry: RuleEntry) -> List[Dict[str, Any]]:
@@ -144,14 +157,25 @@ def _facets(kb: KnowledgeBase, entry: RuleEntry) -> List[Dict[str, Any]]:
     for facet in entry.facets:
         text = facet.text_in()
         answers: List[Tuple[Optional[str], str]] = [(None, text.answer)] if text.answer else []
-        answers += [(kb.status_group(group).label, answer)  # type: ignore[union-attr]
-                    for group, answer in text.answers.items() if kb.status_group(group)]
+        answers += [
+            (kb.status_group(group).label, answer)  # type: ignore[union-attr]
+            for group, answer in text.answers.items()
+            if kb.status_group(group)
+        ]
         facets.append({"id": facet.id, "question": text.question, "answers": answers})
     return facets
 
 
-def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, max_age_days: int,
-           item: Optional[Review] = None, today: Optional[dt.date] = None, state: Optional[dict] = None) -> Dict[str, Any]:
+def _entry(
+    kb: KnowledgeBase,
+    entry: RuleEntry,
+    theme_label: str,
+    stale: bool,
+    max_age_days: int,
+    item: Optional[Review] = None,
+    today: Optional[dt.date] = None,
+    state: Optional[dict] = None,
+) -> Dict[str, Any]:
     """What the template shows of one entry (kennisbank.html, macro `entry`)."""
     today = today or dates.today()
     expired = dates.expired(entry, today)
@@ -178,8 +202,12 @@ def _entry(kb: KnowledgeBase, entry: RuleEntry, theme_label: str, stale: bool, m
     }
 
 
-def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days: int = MAX_CHECKED_AGE_DAYS,
-                sources_state: Optional[dict] = None) -> str:
+def render_page(
+    kb: KnowledgeBase,
+    today: Optional[dt.date] = None,
+    max_age_days: int = MAX_CHECKED_AGE_DAYS,
+    sources_state: Optional[dict] = None,
+) -> str:
     """The whole page, every rule entry grouped by theme (in the order of themes.yml).
     SOURCES_STATE: the state of the last `make check-sources` (check_sources.load_state())."""
     today = today or dates.today()
@@ -187,8 +215,11 @@ def render_page(kb: KnowledgeBase, today: Optional[dt.date] = None, max_age_days
     stale = {rid for rid, item in reviews.items() if item.stale_days}
     sections = []
     for theme in kb.themes:
-        entries = [_entry(kb, r, theme.label, r.id in stale, max_age_days, reviews[r.id], today, sources_state)
-                   for r in kb.rules if r.theme == theme.id]
+        entries = [
+            _entry(kb, r, theme.label, r.id in stale, max_age_days, reviews[r.id], today, sources_state)
+            for r in kb.rules
+            if r.theme == theme.id
+        ]
         if entries:
             sections.append({"theme": theme, "entries": entries})
     made = TEXT["made"] % (len(kb.rules), date_text(kb, today), kb.fingerprint)

@@ -8,6 +8,7 @@ duplicated. The run uses its own database and Redis key prefix and drops them at
 `--replicas 1,2` runs the same load against 1 and then 2 replicas and reports how the throughput
 scales. Writes reports/load.md and reports/load.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def conversation(index: int, settings: ProdSettings, run_id: str, results: List[
         started = time.monotonic()
         status: object
         try:
-            connection = http.client.HTTPConnection(settings.host, settings.port, timeout=REQUEST_TIMEOUT,
-                                                    source_address=(source, 0))
+            connection = http.client.HTTPConnection(
+                settings.host, settings.port, timeout=REQUEST_TIMEOUT, source_address=(source, 0)
+            )
             connection.request("POST", "/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
             response = connection.getresponse()
             payload = response.read()
@@ -87,8 +89,12 @@ def stored_user_events(settings: ProdSettings, run_id: str) -> Dict[str, List[st
 
 def run(conversations: int, replicas: int) -> dict:
     run_id = uuid.uuid4().hex[:8]
-    settings = ProdSettings(port=free_port(), replicas=replicas, pg_database="regelhulp_load_%s" % run_id,
-                            redis_key_prefix="regelhulpload%s" % run_id)
+    settings = ProdSettings(
+        port=free_port(),
+        replicas=replicas,
+        pg_database="regelhulp_load_%s" % run_id,
+        redis_key_prefix="regelhulpload%s" % run_id,
+    )
     stack = ProdStack(model_path(), settings, name="load")
     results: List[dict] = []
     try:
@@ -97,8 +103,10 @@ def run(conversations: int, replicas: int) -> dict:
         print("loadtest: %d conversations x %d turns ..." % (conversations, len(TURNS)), flush=True)
         stop_at = time.monotonic() + DEADLINE_SECONDS
         started = time.monotonic()
-        threads = [threading.Thread(target=conversation, args=(i, settings, run_id, results, stop_at))
-                   for i in range(conversations)]
+        threads = [
+            threading.Thread(target=conversation, args=(i, settings, run_id, results, stop_at))
+            for i in range(conversations)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -115,12 +123,19 @@ def run(conversations: int, replicas: int) -> dict:
     seconds = [r["seconds"] for r in results if r["status"] == 200]
     statuses = Counter(str(r["status"]) for r in results)
     return {
-        "conversations": conversations, "turns": len(TURNS), "replicas": replicas, "sent": len(results),
+        "conversations": conversations,
+        "turns": len(TURNS),
+        "replicas": replicas,
+        "sent": len(results),
         "statuses": dict(statuses),
         "server_errors_5xx": sum(n for s, n in statuses.items() if s.isdigit() and s.startswith("5")),
-        "lost_user_events": lost, "duplicated_user_events": duplicated, "conversations_out_of_order": wrong_order,
+        "lost_user_events": lost,
+        "duplicated_user_events": duplicated,
+        "conversations_out_of_order": wrong_order,
         "stored_user_events": sum(len(t) for t in stored.values()),
-        "latency_ms": {p: round(1000 * percentile(seconds, q), 1) for p, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))},
+        "latency_ms": {
+            p: round(1000 * percentile(seconds, q), 1) for p, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+        },
         "throughput_msg_per_s": round(len(seconds) / elapsed, 1) if elapsed else 0.0,
         "seconds": round(elapsed, 1),
         "rasa_patches": rasa_patches.enabled(),
@@ -135,8 +150,8 @@ def report_lines(figures: dict) -> List[str]:
         "",
         "%(conversations)d concurrent conversations x %(turns)d turns, %(replicas)d Rasa replica(s) behind nginx, "
         "PostgreSQL tracker store, Redis lock store; loopback only, one source address per conversation; "
-        "Rasa patches %(patches)s; finished %(finished_at)s, load average after %(load_average_after)s." % dict(
-            figures, patches="on" if figures.get("rasa_patches") else "off"),
+        "Rasa patches %(patches)s; finished %(finished_at)s, load average after %(load_average_after)s."
+        % dict(figures, patches="on" if figures.get("rasa_patches") else "off"),
         "",
         "| figure | value |",
         "|---|---|",
@@ -168,10 +183,18 @@ def write_report(runs: List[dict]) -> Path:
     reports.mkdir(exist_ok=True)
     times = scaling(runs)
     (reports / "load.json").write_text(json.dumps({"runs": runs, "scaling": times}, indent=2), encoding="utf-8")
-    lines = ["# Load test (production profile)", "", "Written by `make loadtest` (`python -m scripts.loadtest %s`)." % " ".join(sys.argv[1:]), ""]
+    lines = [
+        "# Load test (production profile)",
+        "",
+        "Written by `make loadtest` (`python -m scripts.loadtest %s`)." % " ".join(sys.argv[1:]),
+        "",
+    ]
     if times is not None:
-        lines += ["Throughput with %d replicas / with 1 replica: **%.2f** (the replicas share the machine's cores with "
-                  "the action server, PostgreSQL and nginx)." % (max(r["replicas"] for r in runs), times), ""]
+        lines += [
+            "Throughput with %d replicas / with 1 replica: **%.2f** (the replicas share the machine's cores with "
+            "the action server, PostgreSQL and nginx)." % (max(r["replicas"] for r in runs), times),
+            "",
+        ]
     for figures in runs:
         lines += report_lines(figures)
     path = reports / "load.md"
@@ -183,7 +206,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--replicas", default="2", help="replica counts to run one after the other, e.g. 1,2")
-    parser.add_argument("--publish", action="store_true", help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README quotes it)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README quotes it)",
+    )
     args = parser.parse_args()
     if not 1 <= args.conversations <= 250:
         parser.error("--conversations must be 1..250 (one loopback address each)")
@@ -193,9 +220,13 @@ def main() -> int:
         name = "load.md" if rasa_patches.enabled() else "load_unpatched.md"
         (ROOT / "docs" / name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     print(path.read_text(encoding="utf-8"))
-    ok = all(figures["server_errors_5xx"] == 0 and figures["lost_user_events"] == 0
-             and figures["duplicated_user_events"] == 0 and figures["statuses"].get("200", 0) == figures["sent"]
-             for figures in runs)
+    ok = all(
+        figures["server_errors_5xx"] == 0
+        and figures["lost_user_events"] == 0
+        and figures["duplicated_user_events"] == 0
+        and figures["statuses"].get("200", 0) == figures["sent"]
+        for figures in runs
+    )
     return 0 if ok else 1
 
 

@@ -7,6 +7,7 @@ spaCy pipeline. It is an indicator for data work between real runs, not a replac
 of 6 December it gave 0.921 where `make nlu-report` gave 0.916 (and 0.858 with DIET, which the
 pipeline used before). Writes reports/nlu_quick.md with macro F1 per language and the weakest intents.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,10 @@ def cross_validate(examples: List[Example], folds: int = 5) -> Dict[str, dict]:
     texts = [text for text, _, _ in examples]
     intents = [intent for _, intent, _ in examples]
     classifier = make_pipeline(
-        make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                   TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        ),
         LinearSVC(C=0.5),
     )
     predicted = cross_val_predict(classifier, texts, intents, cv=StratifiedKFold(folds, shuffle=True, random_state=0))
@@ -63,14 +66,23 @@ def cross_validate(examples: List[Example], folds: int = 5) -> Dict[str, dict]:
 
 
 def summarise(reports: Dict[str, dict], folds: int) -> str:
-    lines = ["# Quick NLU cross-validation (indicator)", "",
-             "%d-fold, TF-IDF + linear SVM on data/nlu. An indicator between runs of `make nlu-report`, not the official figure." % folds, "",
-             "| language | examples | macro F1 |", "|---|---:|---:|"]
+    lines = [
+        "# Quick NLU cross-validation (indicator)",
+        "",
+        "%d-fold, TF-IDF + linear SVM on data/nlu. An indicator between runs of `make nlu-report`, not the official figure."
+        % folds,
+        "",
+        "| language | examples | macro F1 |",
+        "|---|---:|---:|",
+    ]
     lines += ["| %s | %d | %.3f |" % (lang, r["examples"], r["macro_f1"]) for lang, r in reports.items()]
     for lang, report in reports.items():
         intents = {k: v for k, v in report.items() if isinstance(v, dict) and k not in ("macro avg", "weighted avg")}
         weakest = sorted(intents.items(), key=lambda kv: kv[1]["f1-score"])[:8]
-        lines += ["", "Weakest intents (%s): %s" % (lang, ", ".join("%s %.2f" % (k, v["f1-score"]) for k, v in weakest))]
+        lines += [
+            "",
+            "Weakest intents (%s): %s" % (lang, ", ".join("%s %.2f" % (k, v["f1-score"]) for k, v in weakest)),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,7 @@ store and a Redis lock store, the action server, and nginx in front of them on o
 All settings come from the environment (see ProdSettings); no secret lives in the repository.
 Used by `make run PROFILE=prod`, `make loadtest` and the prod tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,12 @@ class ProdSettings:
         import psycopg2
 
         return psycopg2.connect(
-            host=self.pg_host, port=self.pg_port, user=self.pg_user, password=self.pg_password or None,
-            dbname=database or self.pg_database, connect_timeout=5,
+            host=self.pg_host,
+            port=self.pg_port,
+            user=self.pg_user,
+            password=self.pg_password or None,
+            dbname=database or self.pg_database,
+            connect_timeout=5,
         )
 
 
@@ -101,8 +106,13 @@ def nginx_binary() -> str:
 class ProdStack(RasaStack):
     """Action server + N Rasa replicas + nginx. `url` is nginx's address."""
 
-    def __init__(self, model: Path, settings: Optional[ProdSettings] = None, name: str = "prod",
-                 extra_env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        model: Path,
+        settings: Optional[ProdSettings] = None,
+        name: str = "prod",
+        extra_env: Optional[Dict[str, str]] = None,
+    ):
         self.settings = settings or ProdSettings()
         super().__init__(model, host=self.settings.host, name=name, extra_env=extra_env)
         self.replica_ports: List[int] = [free_port(self.settings.host) for _ in range(self.settings.replicas)]
@@ -126,9 +136,14 @@ class ProdStack(RasaStack):
         env.update(
             # Rasa reaches the action server through nginx, like any other client of the stack.
             ACTION_ENDPOINT="%s/actions/webhook" % s.url,
-            PGHOST=s.pg_host, PGPORT=str(s.pg_port), PGUSER=s.pg_user, PGPASSWORD=s.pg_password,
+            PGHOST=s.pg_host,
+            PGPORT=str(s.pg_port),
+            PGUSER=s.pg_user,
+            PGPASSWORD=s.pg_password,
             PGDATABASE=s.pg_database,
-            REDIS_HOST=s.redis_host, REDIS_PORT=str(s.redis_port), REDIS_DB=str(s.redis_db),
+            REDIS_HOST=s.redis_host,
+            REDIS_PORT=str(s.redis_port),
+            REDIS_DB=str(s.redis_db),
             REDIS_KEY_PREFIX=s.redis_key_prefix,
         )
         env.update(self.extra_env)
@@ -160,16 +175,18 @@ class ProdStack(RasaStack):
     def start_nginx(self, timeout: float = 30) -> None:
         config = self.nginx_config()
         binary = nginx_binary()
-        check = subprocess.run([binary, "-t", "-q", "-c", str(config), "-p", str(self.prefix)],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [binary, "-t", "-q", "-c", str(config), "-p", str(self.prefix)], capture_output=True, text=True
+        )
         if check.returncode != 0:
             raise RuntimeError("nginx configuration %s is not valid:\n%s" % (config, check.stderr))
         process = self._spawn("nginx", ["-c", str(config), "-p", str(self.prefix)], program=[binary])
         self._wait(process, "nginx", self.url + "/index.html", timeout)
 
     def start_replica(self, index: int, timeout: float = 300) -> None:
-        process = self._spawn("replica%d" % index, self.rasa_args(self.replica_ports[index], "endpoints.prod.yml"),
-                               program=RASA_SERVER)
+        process = self._spawn(
+            "replica%d" % index, self.rasa_args(self.replica_ports[index], "endpoints.prod.yml"), program=RASA_SERVER
+        )
         self.replica_processes.append(process)
         self._wait(process, "replica%d" % index, self.replica_url(index) + "/", timeout)
 

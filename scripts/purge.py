@@ -1,5 +1,6 @@
 """`make purge DAYS=N [PROFILE=prod]`: deletes every stored conversation whose last event is older
 than N days from the tracker store of the profile (SQLite file or PostgreSQL database)."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,16 @@ from scripts.servers import ROOT
 def engine_url(profile: str) -> str:
     if profile == "prod":
         s = ProdSettings()
-        return str(sa.engine.URL.create("postgresql", username=s.pg_user, password=s.pg_password or None,
-                                        host=s.pg_host, port=s.pg_port, database=s.pg_database))
+        return str(
+            sa.engine.URL.create(
+                "postgresql",
+                username=s.pg_user,
+                password=s.pg_password or None,
+                host=s.pg_host,
+                port=s.pg_port,
+                database=s.pg_database,
+            )
+        )
     return "sqlite:///%s" % Path(os.environ.get("TRACKER_DB", ROOT / ".rasa" / "tracker.db"))
 
 
@@ -30,11 +39,20 @@ def purge(url: str, days: float, now: float = None) -> int:
         with engine.begin() as connection:
             if not sa.inspect(connection).has_table("events"):
                 return 0
-            old = [row[0] for row in connection.execute(sa.text(
-                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"), {"cutoff": cutoff})]
+            old = [
+                row[0]
+                for row in connection.execute(
+                    sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
+                    {"cutoff": cutoff},
+                )
+            ]
             for start in range(0, len(old), 500):
-                connection.execute(sa.text("DELETE FROM events WHERE sender_id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)), {"ids": old[start:start + 500]})
+                connection.execute(
+                    sa.text("DELETE FROM events WHERE sender_id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": old[start : start + 500]},
+                )
             return len(old)
     finally:
         engine.dispose()
@@ -51,10 +69,14 @@ def main() -> int:
     try:
         deleted = purge(url, args.days)
     except sa.exc.SQLAlchemyError as error:
-        print("purge: cannot reach the tracker store (%s): %s" % (args.profile, error.__class__.__name__), file=sys.stderr)
+        print(
+            "purge: cannot reach the tracker store (%s): %s" % (args.profile, error.__class__.__name__), file=sys.stderr
+        )
         return 1
-    print("purge: deleted %d conversation(s) with no activity in the last %g day(s) (%s profile)"
-          % (deleted, args.days, args.profile))
+    print(
+        "purge: deleted %d conversation(s) with no activity in the last %g day(s) (%s profile)"
+        % (deleted, args.days, args.profile)
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 later check (actions/dates.py), a source page that changed, moved or disappeared after the entry's
 last check (the state of the last `make check-sources`), or a check that is long ago. Used by the
 kennisbank page and `make insights`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,15 +60,24 @@ def source_changes(entry: RuleEntry, state: dict) -> Tuple[SourceChange, ...]:
     return tuple(found)
 
 
-def review(entry: RuleEntry, today: dt.date, state: Optional[dict] = None,
-           max_age_days: int = MAX_CHECKED_AGE_DAYS) -> Review:
+def review(
+    entry: RuleEntry, today: dt.date, state: Optional[dict] = None, max_age_days: int = MAX_CHECKED_AGE_DAYS
+) -> Review:
     age = (today - entry.checked).days
-    return Review(entry, tuple(dates.review_reasons(entry, today)), source_changes(entry, state or {}),
-                  age if age > max_age_days else None)
+    return Review(
+        entry,
+        tuple(dates.review_reasons(entry, today)),
+        source_changes(entry, state or {}),
+        age if age > max_age_days else None,
+    )
 
 
-def to_review(kb: KnowledgeBase, today: Optional[dt.date] = None, state: Optional[dict] = None,
-              max_age_days: int = MAX_CHECKED_AGE_DAYS) -> List[Review]:
+def to_review(
+    kb: KnowledgeBase,
+    today: Optional[dt.date] = None,
+    state: Optional[dict] = None,
+    max_age_days: int = MAX_CHECKED_AGE_DAYS,
+) -> List[Review]:
     """The entries that need a review, those with a passed date or a changed source first, then
     the long unchecked ones; within each, the earliest date first."""
     today = today or dates.today()
@@ -83,15 +93,22 @@ REASON_TEXT = {
     "source": "Bron {kind} (gevonden op {date}): {url}",
     "stale": "Al {days} dagen niet nagekeken",
 }
-SOURCE_KIND_TEXT = {"changed": "tekst gewijzigd", "moved": "verplaatst", "gone": "verdwenen",
-                    "unreachable": "niet bereikbaar", "back": "weer bereikbaar"}
+SOURCE_KIND_TEXT = {
+    "changed": "tekst gewijzigd",
+    "moved": "verplaatst",
+    "gone": "verdwenen",
+    "unreachable": "niet bereikbaar",
+    "back": "weer bereikbaar",
+}
 
 
 def reason_lines(item: Review, day_text: Callable[[dt.date], str]) -> List[str]:
     """One Dutch line per reason; DAY_TEXT turns a date into words."""
     lines = [REASON_TEXT[reason.kind].format(date=day_text(reason.date)) for reason in item.dates]
-    lines += [REASON_TEXT["source"].format(kind=SOURCE_KIND_TEXT.get(c.kind, c.kind), date=day_text(c.on), url=c.url)
-              for c in item.sources]
+    lines += [
+        REASON_TEXT["source"].format(kind=SOURCE_KIND_TEXT.get(c.kind, c.kind), date=day_text(c.on), url=c.url)
+        for c in item.sources
+    ]
     if item.stale_days:
         lines.append(REASON_TEXT["stale"].format(days=item.stale_days))
     return lines

@@ -5,6 +5,7 @@ PostgreSQL and Redis, behind nginx on one port, which also serves the widget pag
 
 Ctrl-C (or SIGTERM) stops both. Host and ports come from RASA_HOST, RASA_PORT and ACTION_PORT.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,7 +49,7 @@ def main() -> int:
         threading.Thread(target=web.serve_forever, daemon=True).start()
         return (
             "\nRegelhulp is running (model %s).\n"
-            "  REST:      curl -s %s/webhooks/rest/webhook -d '{\"sender\":\"t1\",\"message\":\"Mag een asielzoeker bij mij komen werken?\"}'\n"
+            '  REST:      curl -s %s/webhooks/rest/webhook -d \'{"sender":"t1","message":"Mag een asielzoeker bij mij komen werken?"}\'\n'
             "  socket.io: %s/socket.io\n"
             "  widget:    http://%s:%d/  (demo page with the chat widget)\n"
             "  logs:      build/logs/\n"
@@ -64,8 +65,11 @@ def _interrupt(*_) -> None:
 
 def run_prod(stack: ProdStack) -> int:
     s = stack.settings
-    print("Starting the production profile: %d Rasa replicas, PostgreSQL %s:%d/%s, Redis %s:%d, nginx on %s ..."
-          % (s.replicas, s.pg_host, s.pg_port, s.pg_database, s.redis_host, s.redis_port, s.url), flush=True)
+    print(
+        "Starting the production profile: %d Rasa replicas, PostgreSQL %s:%d/%s, Redis %s:%d, nginx on %s ..."
+        % (s.replicas, s.pg_host, s.pg_port, s.pg_database, s.redis_host, s.redis_port, s.url),
+        flush=True,
+    )
 
     def start() -> str:
         stack.start()

@@ -3,6 +3,7 @@
 Used by `make run`, the end-to-end tests, the evaluation and the benchmark, so that all of them
 run the assistant the same way: loopback addresses, ports from the caller, logs in build/logs.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,13 @@ def api_args(env: Dict[str, str]) -> List[str]:
     if env.get("RASA_AUTH_TOKEN"):
         return ["--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"]]
     if env.get("RASA_JWT_SECRET"):
-        return ["--enable-api", "--jwt-secret", env["RASA_JWT_SECRET"], "--jwt-method", env.get("RASA_JWT_METHOD", "HS256")]
+        return [
+            "--enable-api",
+            "--jwt-secret",
+            env["RASA_JWT_SECRET"],
+            "--jwt-method",
+            env.get("RASA_JWT_METHOD", "HS256"),
+        ]
     return []
 
 
@@ -107,7 +114,11 @@ class RasaStack:
         log = open(LOG_DIR / ("%s-%s.log" % (self.name, label)), "w")
         process = subprocess.Popen(
             (program or [sys.executable, "-m", "rasa"]) + args,
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes.append(process)
         return process
@@ -130,10 +141,21 @@ class RasaStack:
 
     def rasa_args(self, port: int, endpoints: str = "endpoints.yml") -> List[str]:
         args = [
-            "run", "--model", str(self.model), "--interface", self.host, "--port", str(port),
-            "--credentials", "credentials.yml", "--endpoints", endpoints,
+            "run",
+            "--model",
+            str(self.model),
+            "--interface",
+            self.host,
+            "--port",
+            str(port),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            endpoints,
             # Browsers may call the HTTP endpoints only from these origins (space-separated).
-            "--cors", *os.environ.get("RASA_CORS", self.default_cors_origin).split(), *self.extra_cors_origins,
+            "--cors",
+            *os.environ.get("RASA_CORS", self.default_cors_origin).split(),
+            *self.extra_cors_origins,
         ]
         return args + api_args(self.env())
 
@@ -159,13 +181,17 @@ class RasaStack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError("the %s process stopped (exit %s):\n%s" % (label, process.returncode, self.log_tail(label)))
+                raise RuntimeError(
+                    "the %s process stopped (exit %s):\n%s" % (label, process.returncode, self.log_tail(label))
+                )
             try:
                 urllib.request.urlopen(url, timeout=2).read()
                 return
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.5)
-        raise RuntimeError("the %s process did not answer on %s within %.0f s:\n%s" % (label, url, timeout, self.log_tail(label)))
+        raise RuntimeError(
+            "the %s process did not answer on %s within %.0f s:\n%s" % (label, url, timeout, self.log_tail(label))
+        )
 
     def stop(self) -> None:
         for process in reversed(self.processes):

@@ -5,6 +5,7 @@ facets), custom NLU components, the built spaCy
 pipeline's meta (which records its base, nl_core_news_sm or the project's own pipeline, and the
 entity-ruler patterns from the knowledge base) and the pinned package versions. The model is stored as models/<prefix>-<fingerprint>.tar.gz.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,10 @@ def _git_files(root: Path, path: Path) -> Optional[List[Path]]:
     try:
         listed = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", str(path.relative_to(root))],
-            cwd=root, capture_output=True, check=True, timeout=30,
+            cwd=root,
+            capture_output=True,
+            check=True,
+            timeout=30,
         ).stdout.decode()
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
@@ -52,7 +56,11 @@ def source_files(path: Path, root: Path = ROOT) -> List[Path]:
         return [path]
     files = _git_files(root, path)
     if files is None:
-        files = [p for p in path.rglob("*") if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(root).parts)]
+        files = [
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(root).parts)
+        ]
     return sorted(f for f in files if f.suffix in SOURCE_SUFFIXES)
 
 
@@ -81,7 +89,7 @@ def rasa_env() -> dict:
 
 def _prune(prefix: str, keep: Path) -> None:
     models = sorted((ROOT / "models").glob(prefix + "-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in [m for m in models if m != keep][KEEP_MODELS - 1:]:
+    for old in [m for m in models if m != keep][KEEP_MODELS - 1 :]:
         old.unlink()
 
 
@@ -93,8 +101,18 @@ def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
     print("Training %s with %s (the inputs changed) ..." % (target.name, config), flush=True)
     started = time.monotonic()
     command = [
-        sys.executable, "-m", "rasa", "train", "--config", config, "--data", *DATA, "--out", "models",
-        "--fixed-model-name", target.name[: -len(".tar.gz")],
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        config,
+        "--data",
+        *DATA,
+        "--out",
+        "models",
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
     ]
     subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True)
     print("Trained %s in %.0f s (%.1f MB)" % (target.name, time.monotonic() - started, target.stat().st_size / 1e6))

@@ -7,6 +7,7 @@ picks a facet or leaves the entry's overview answer. Per setting: right (the fac
 where that is right), overview where a facet was asked (general, not wrong), a facet where the
 overview was right, and the wrong facet (costs WRONG_FACET_COST). Writes reports/facet_tuning.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     kb = load()
     overviews = facet_selection.overview_examples(kb)
     # single messages only: the last turn of a conversation depends on what came before
-    cases = [c for path in args.dev for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"] if "question" in c]
+    cases = [
+        c for path in args.dev for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"] if "question" in c
+    ]
     rows: List[Dict[str, object]] = []
     for c in CS:
         selector = facet_selection.FacetSelector(kb, overviews, c=c)
@@ -60,26 +63,64 @@ def main(argv: Optional[List[str]] = None) -> int:
                 counts[case["lang"]][outcome(case["expected_facet"], match.facet.id if match else None)] += 1
             for language, found in counts.items():
                 cost = found["overview"] + found["facet_for_overview"] + WRONG_FACET_COST * found["wrong_facet"]
-                rows.append(dict(c=c, threshold=threshold, language=language, total=sum(found.values()), cost=cost,
-                                 **{k: found[k] for k in KINDS}))
+                rows.append(
+                    dict(
+                        c=c,
+                        threshold=threshold,
+                        language=language,
+                        total=sum(found.values()),
+                        cost=cost,
+                        **{k: found[k] for k in KINDS},
+                    )
+                )
     current = (facet_selection.C, facet_selection.THRESHOLD)
-    lines = ["# Facet selection", "",
-             "Development sets %s: %d questions. Current setting: C %.2f, least probability %.2f. "
-             "Cost = overview where a facet was asked + facet where the overview was right + %d x wrong facet." % (
-                 ", ".join("`%s`" % p.resolve().relative_to(ROOT) for p in args.dev), len(cases), current[0], current[1], WRONG_FACET_COST), ""]
+    lines = [
+        "# Facet selection",
+        "",
+        "Development sets %s: %d questions. Current setting: C %.2f, least probability %.2f. "
+        "Cost = overview where a facet was asked + facet where the overview was right + %d x wrong facet."
+        % (
+            ", ".join("`%s`" % p.resolve().relative_to(ROOT) for p in args.dev),
+            len(cases),
+            current[0],
+            current[1],
+            WRONG_FACET_COST,
+        ),
+        "",
+    ]
     for language in ("nl", "en"):
         mine = sorted((r for r in rows if r["language"] == language), key=lambda r: (r["cost"], r["c"], r["threshold"]))
-        lines += ["## %s" % {"nl": "Dutch", "en": "English"}[language], "",
-                  "| C | least probability | questions | right | overview | facet for overview | wrong facet | cost |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "## %s" % {"nl": "Dutch", "en": "English"}[language],
+            "",
+            "| C | least probability | questions | right | overview | facet for overview | wrong facet | cost |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in mine:
             mark = " (current)" if (r["c"], r["threshold"]) == current else ""
-            lines.append("| %.2f%s | %.2f | %d | %d (%.1f%%) | %d | %d | %d | %d |" % (
-                r["c"], mark, r["threshold"], r["total"], r["right"], 100.0 * r["right"] / r["total"], r["overview"],
-                r["facet_for_overview"], r["wrong_facet"], r["cost"]))
+            lines.append(
+                "| %.2f%s | %.2f | %d | %d (%.1f%%) | %d | %d | %d | %d |"
+                % (
+                    r["c"],
+                    mark,
+                    r["threshold"],
+                    r["total"],
+                    r["right"],
+                    100.0 * r["right"] / r["total"],
+                    r["overview"],
+                    r["facet_for_overview"],
+                    r["wrong_facet"],
+                    r["cost"],
+                )
+            )
         lines.append("")
-        announce_best(language, mine[0], "(cheapest) C %.2f, least probability %.2f", ("c", "threshold", "right", "total", "wrong_facet"),
-                      "right %d of %d, wrong facet %d")
+        announce_best(
+            language,
+            mine[0],
+            "(cheapest) C %.2f, least probability %.2f",
+            ("c", "threshold", "right", "total", "wrong_facet"),
+            "right %d of %d, wrong facet %d",
+        )
     return write_report(args.out, "facet_tuning.md", lines)
 
 

@@ -1,5 +1,6 @@
 """What the tuning commands (`make tune-fallback`, `make tune-facets`) share: the line that names
 the best setting per language, and writing the Markdown report into reports/."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -17,6 +17,7 @@ date that has passed without a later check (actions/dates.py): its planned chang
 on `pending_from`, it held `until` a day that is over, or it holds only `from` a day still to come.
 Today is $REGELHULP_TODAY or the system date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -102,9 +103,14 @@ def response_problems(root: Path = ROOT) -> List[str]:
             if language is None:
                 found.append("domain.yml: response '%s': a condition other than language = en" % name)
             elif (variation.get("metadata") or {}).get("lang") != language:
-                found.append("domain.yml: response '%s': the %s text needs `metadata: {lang: %s}`" % (name, language, language))
+                found.append(
+                    "domain.yml: response '%s': the %s text needs `metadata: {lang: %s}`" % (name, language, language)
+                )
             languages.append(language)
-        for language, what in (("nl", "Dutch text (without condition)"), ("en", "English text (condition language = en)")):
+        for language, what in (
+            ("nl", "Dutch text (without condition)"),
+            ("en", "English text (condition language = en)"),
+        ):
             if language not in languages:
                 found.append("domain.yml: response '%s' has no %s" % (name, what))
     return found
@@ -133,7 +139,9 @@ def problems(root: Path = ROOT) -> List[str]:
         found.append("intent '%s' is answered by %s but has no knowledge-base entry" % (intent, ANSWER_ACTION))
     for intent in sorted(in_domain - DETECTED_INTENTS):
         if dutch[intent] < MIN_EXAMPLES:
-            found.append("intent '%s' has %d Dutch NLU examples; at least %d are needed" % (intent, dutch[intent], MIN_EXAMPLES))
+            found.append(
+                "intent '%s' has %d Dutch NLU examples; at least %d are needed" % (intent, dutch[intent], MIN_EXAMPLES)
+            )
         if english[intent] < MIN_EXAMPLES_EN:
             found.append(
                 "intent '%s' has %d English NLU examples (in %s); at least %d are needed"
@@ -154,7 +162,7 @@ def freshness_warnings(kb: KnowledgeBase, today: Optional[dt.date] = None) -> Li
 
 DATE_WARNINGS = {
     "pending_from": "its planned change was meant to start on %s and the entry was last checked on %s: "
-                    "find out what happened, rewrite `pending` (or the answers) and set `checked`",
+    "find out what happened, rewrite `pending` (or the answers) and set `checked`",
     "until": "it holds until %s, which has passed (checked %s): write what applies now, or a new `until`",
     "from": "it holds only from %s, which has not come yet (checked %s): the bot states it as current",
 }
@@ -164,7 +172,8 @@ def date_warnings(kb: KnowledgeBase, today: Optional[dt.date] = None) -> List[st
     """One line per date of an entry that passed (or has not come) without a later check."""
     today = today or dates.today()
     return [
-        "%s: entry '%s': %s" % (entry.file, entry.id, DATE_WARNINGS[reason.kind] % (reason.date.isoformat(), entry.checked.isoformat()))
+        "%s: entry '%s': %s"
+        % (entry.file, entry.id, DATE_WARNINGS[reason.kind] % (reason.date.isoformat(), entry.checked.isoformat()))
         for entry in kb.rules
         for reason in dates.review_reasons(entry, today)
     ]
@@ -178,11 +187,17 @@ def main(root: Path = ROOT, today: Optional[dt.date] = None) -> int:
             print("- " + problem)
         return 1
     kb = load(root / "knowledge")
-    print("Knowledge base OK: %d rules, %d organisations, %d themes." % (len(kb.rules), len(kb.organisations), len(kb.themes)))
+    print(
+        "Knowledge base OK: %d rules, %d organisations, %d themes."
+        % (len(kb.rules), len(kb.organisations), len(kb.themes))
+    )
     today = today or dates.today()
     passed = date_warnings(kb, today)
     if passed:
-        print("Warning: %d date(s) in the knowledge base passed without a later check (today is %s):" % (len(passed), today.isoformat()))
+        print(
+            "Warning: %d date(s) in the knowledge base passed without a later check (today is %s):"
+            % (len(passed), today.isoformat())
+        )
         for warning in passed:
             print("- " + warning)
     warnings = freshness_warnings(kb, today)

@@ -6,6 +6,7 @@ page points the widget at the Rasa server (RASA_URL). The kennisbank page (/kenn
 scripts/kennisbank.py) is rendered from the knowledge base ($REGELHULP_KNOWLEDGE or knowledge/)
 once, at start-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,10 @@ WEB = ROOT / "web"
 FILES: Dict[str, Tuple[Path, str]] = {
     "/regelhulp-widget.js": (WEB / "regelhulp-widget.js", "text/javascript; charset=utf-8"),
     "/regelhulp-widget.css": (WEB / "regelhulp-widget.css", "text/css; charset=utf-8"),
-    "/vendor/socket.io.min.js": (WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js", "text/javascript; charset=utf-8"),
+    "/vendor/socket.io.min.js": (
+        WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+        "text/javascript; charset=utf-8",
+    ),
     "/kennisbank.js": (WEB / "kennisbank.js", "text/javascript; charset=utf-8"),
     "/kennisbank.css": (WEB / "kennisbank.css", "text/css; charset=utf-8"),
 }
@@ -105,7 +109,11 @@ def main() -> int:
     parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     args = parser.parse_args()
     server = make_server(args.host, args.port, args.rasa_url)
-    print("Widget demo page: http://%s:%d/  kennisbank: http://%s:%d/kennisbank" % (args.host, args.port, args.host, args.port), flush=True)
+    print(
+        "Widget demo page: http://%s:%d/  kennisbank: http://%s:%d/kennisbank"
+        % (args.host, args.port, args.host, args.port),
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

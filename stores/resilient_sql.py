@@ -8,6 +8,7 @@ first message after the database is back.
 Configured in endpoints.prod.yml as `type: stores.resilient_sql.ResilientSQLTrackerStore`, with
 the same settings as Rasa's `SQL` type.
 """
+
 from __future__ import annotations
 
 from typing import Any

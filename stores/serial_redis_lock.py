@@ -10,6 +10,7 @@ released by token), so tickets are handed out one at a time across all replicas.
 Configured in endpoints.prod.yml as `type: stores.serial_redis_lock.SerialRedisLockStore`, with
 the same settings as Rasa's `redis` type.
 """
+
 from __future__ import annotations
 
 from typing import Text

@@ -1,5 +1,6 @@
 """Shared fixtures. The Rasa model is trained at most once per test run (scripts/train.py
 reuses it by fingerprint; `make test` trains it before pytest starts)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,8 +54,16 @@ def sources_of(kb, rule_id: str) -> List[str]:  # type: ignore[no-untyped-def]
     return [s.url for s in entry.sources] + [s.url for facet in entry.facets for s in facet.sources]
 
 
-def tracker(intent: str, text: str = "", status: Optional[str] = None, theme: Optional[str] = None,  # type: ignore[no-untyped-def]
-            entities=(), language: Optional[str] = None, facet: Optional[str] = None, events=()):
+def tracker(
+    intent: str,
+    text: str = "",
+    status: Optional[str] = None,
+    theme: Optional[str] = None,  # type: ignore[no-untyped-def]
+    entities=(),
+    language: Optional[str] = None,
+    facet: Optional[str] = None,
+    events=(),
+):
     """A rasa-sdk tracker whose latest message has INTENT, for running a custom action directly."""
     from rasa_sdk import Tracker
 
@@ -92,8 +101,15 @@ def tracker_events(stack, sender: str) -> List[dict]:  # type: ignore[no-untyped
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +158,10 @@ def stack(trained_model, tmp_path_factory, test_page_port):
     """The real action server and Rasa server on free loopback ports, shared by the slow tests."""
     from scripts.servers import RasaStack
 
-    with RasaStack(trained_model, tracker_db=tmp_path_factory.mktemp("tracker") / "tracker.db", name="test",
-                   extra_cors_origins=["http://127.0.0.1:%d" % test_page_port]) as running:
+    with RasaStack(
+        trained_model,
+        tracker_db=tmp_path_factory.mktemp("tracker") / "tracker.db",
+        name="test",
+        extra_cors_origins=["http://127.0.0.1:%d" % test_page_port],
+    ) as running:
         yield running

@@ -1,4 +1,5 @@
 """A small TCP proxy on loopback that a test can cut and restore, to play a database outage."""
+
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,5 @@
 """Composing replies: a shared answer is given before the status question; per-status parts after."""
+
 from __future__ import annotations
 
 import yaml
@@ -27,7 +28,9 @@ def test_shared_answer_comes_first_then_the_status_question(knowledge_copy):
 def test_known_status_gets_its_own_part_first_then_the_shared_part(knowledge_copy):
     kb = with_shared_answer(knowledge_copy)
     text = answers.rule_answer(kb, kb.rule("paid_work"), "status_holder").text
-    assert text.index(kb.rule("paid_work").answers["status_holder"]) < text.index("minimumloon")  # the direct answer first
+    assert text.index(kb.rule("paid_work").answers["status_holder"]) < text.index(
+        "minimumloon"
+    )  # the direct answer first
 
 
 def test_status_only_entry_asks_without_stating_a_rule(kb):

@@ -1,4 +1,5 @@
 """The pure parts of `make bench`: the profile summary, the long conversation, the report."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,10 @@ def test_profile_top_functions_own_and_total_without_the_trunk():
     assert len(stacks) == 4
     top = top_functions(stacks, n=2)
     assert top["samples"] == 125 and top["busy_samples"] == 100 and top["loop_percent"] == 20.0
-    assert top["self"] == [{"function": "validate (jsonschema/validators.py)", "percent": 60.0},
-                           {"function": "from_parameters (rasa/shared/core/events.py)", "percent": 30.0}]
+    assert top["self"] == [
+        {"function": "validate (jsonschema/validators.py)", "percent": 60.0},
+        {"function": "from_parameters (rasa/shared/core/events.py)", "percent": 30.0},
+    ]
     # <module> and run are in every sample (the trunk): left out of the totals
     assert top["total"][0] == {"function": "validate (jsonschema/validators.py)", "percent": 60.0}
     assert top["total"][1] == {"function": "retrieve (rasa/core/tracker_store.py)", "percent": 40.0}
@@ -61,20 +64,43 @@ def test_baseline_is_rasa_s_default_configuration_with_one_epoch():
 def fake_result(p95_1: float, tput_10: float, turn2: float, turn40: float) -> dict:
     return {
         "training": {"seconds": 100, "model_mb": 7.7, "load_average": 1.0, "epochs": 1},
-        "load_average_before_serving": 0.5, "patches": "applied: a, b",
-        "rss_after_start_mb": {"rasa": 700, "actions": 110}, "rss_after_load_mb": {"rasa": 720, "actions": 112},
-        "levels": [{"conversations": 1, "p50_ms": 20, "p95_ms": p95_1, "p99_ms": 30, "throughput_msg_s": 45, "errors": 0},
-                   {"conversations": 10, "p50_ms": 200, "p95_ms": 250, "p99_ms": 300, "throughput_msg_s": tput_10, "errors": 0}],
-        "cpu": {"turns": 40, "rasa_turn2_ms": turn2, "rasa_last_turn_ms": turn40, "rasa_ratio": round(turn40 / turn2, 2),
-                "actions_turn2_ms": 5, "actions_last_turn_ms": 9},
+        "load_average_before_serving": 0.5,
+        "patches": "applied: a, b",
+        "rss_after_start_mb": {"rasa": 700, "actions": 110},
+        "rss_after_load_mb": {"rasa": 720, "actions": 112},
+        "levels": [
+            {"conversations": 1, "p50_ms": 20, "p95_ms": p95_1, "p99_ms": 30, "throughput_msg_s": 45, "errors": 0},
+            {
+                "conversations": 10,
+                "p50_ms": 200,
+                "p95_ms": 250,
+                "p99_ms": 300,
+                "throughput_msg_s": tput_10,
+                "errors": 0,
+            },
+        ],
+        "cpu": {
+            "turns": 40,
+            "rasa_turn2_ms": turn2,
+            "rasa_last_turn_ms": turn40,
+            "rasa_ratio": round(turn40 / turn2, 2),
+            "actions_turn2_ms": 5,
+            "actions_last_turn_ms": 9,
+        },
     }
 
 
 def test_report_checks_the_targets_and_compares_both_pipelines():
     args = argparse.Namespace(levels=[1, 10], long_turns=40, long_conversations=3, epochs=1)
     ours, default = fake_result(25, 45, 20, 24), fake_result(80, 15, 40, 60)
-    ours["profile"] = {"samples": 100, "busy_samples": 60, "loop_percent": 40.0, "file": "reports/bench_profile.txt",
-                       "self": [{"function": "validate (x.py)", "percent": 60.0}], "total": []}
+    ours["profile"] = {
+        "samples": 100,
+        "busy_samples": 60,
+        "loop_percent": 40.0,
+        "file": "reports/bench_profile.txt",
+        "self": [{"function": "validate (x.py)", "percent": 60.0}],
+        "total": [],
+    }
     text = bench.report({"ours": ours, "default": default}, args)
     assert "| p95 at 1 conversation (ms) | 25 | <= 30 | yes |" in text
     assert "| messages/s at 10 concurrent, ours / default pipeline | 3.0 | >= 2 | yes |" in text
@@ -91,11 +117,24 @@ def test_loadtest_report_compares_replica_counts(tmp_path, monkeypatch):
     from scripts import loadtest
 
     def figures(replicas: int, throughput: float) -> dict:
-        return {"conversations": 50, "turns": 10, "replicas": replicas, "sent": 500, "statuses": {"200": 500},
-                "server_errors_5xx": 0, "lost_user_events": 0, "duplicated_user_events": 0,
-                "conversations_out_of_order": 0, "stored_user_events": 500,
-                "latency_ms": {"p50": 900.0, "p95": 1200.0, "p99": 1300.0}, "throughput_msg_per_s": throughput,
-                "seconds": 20.0, "rasa_patches": True, "finished_at": "2026-12-07 15:30 UTC", "load_average_after": 2.0}
+        return {
+            "conversations": 50,
+            "turns": 10,
+            "replicas": replicas,
+            "sent": 500,
+            "statuses": {"200": 500},
+            "server_errors_5xx": 0,
+            "lost_user_events": 0,
+            "duplicated_user_events": 0,
+            "conversations_out_of_order": 0,
+            "stored_user_events": 500,
+            "latency_ms": {"p50": 900.0, "p95": 1200.0, "p99": 1300.0},
+            "throughput_msg_per_s": throughput,
+            "seconds": 20.0,
+            "rasa_patches": True,
+            "finished_at": "2026-12-07 15:30 UTC",
+            "load_average_after": 2.0,
+        }
 
     monkeypatch.setattr(loadtest, "ROOT", tmp_path)
     text = loadtest.write_report([figures(1, 30.0), figures(2, 42.0)]).read_text()

@@ -1,4 +1,5 @@
 """Redaction of personal data (channels/privacy.py) and the channel guard (channels/guard.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -150,14 +151,17 @@ def test_feedback_buttons_may_stay_silent():
     assert texts == []
 
 
-@pytest.mark.parametrize("text, metadata, language", [
-    ("can an asylum seeker work for us? " + "x" * 60, None, "en"),
-    ("mag een asielzoeker bij ons werken? " + "x" * 60, {"lang": "en"}, "nl"),  # the text decides
-    ("x" * 60, {"lang": "en"}, "en"),  # no language of its own: the conversation's (from the widget)
-    ("x" * 60, None, "nl"),
-    ("x" * 60, {"lang": "fr"}, "nl"),  # a language the knowledge base does not have
-    ('/request_human{"x": "' + "y" * 60 + '"}', {"lang": "nl"}, "nl"),  # a payload: the conversation's
-])
+@pytest.mark.parametrize(
+    "text, metadata, language",
+    [
+        ("can an asylum seeker work for us? " + "x" * 60, None, "en"),
+        ("mag een asielzoeker bij ons werken? " + "x" * 60, {"lang": "en"}, "nl"),  # the text decides
+        ("x" * 60, {"lang": "en"}, "en"),  # no language of its own: the conversation's (from the widget)
+        ("x" * 60, None, "nl"),
+        ("x" * 60, {"lang": "fr"}, "nl"),  # a language the knowledge base does not have
+        ('/request_human{"x": "' + "y" * 60 + '"}', {"lang": "nl"}, "nl"),  # a payload: the conversation's
+    ],
+)
 def test_channel_texts_in_the_language_of_the_message(monkeypatch, text, metadata, language):
     monkeypatch.setenv("REGELHULP_MAX_MESSAGE_CHARS", "50")
     sent = []
@@ -188,8 +192,9 @@ def test_tracker_store_errors_are_not_hidden_by_rasas_fail_safe_wrapper():
             raise ConnectionError("database down")
 
     rasa = RunningRasa()
-    rasa.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(
-        tracker_store=FailSafeTrackerStore(DownStore(Domain.empty())))))
+    rasa.app = SimpleNamespace(
+        ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=FailSafeTrackerStore(DownStore(Domain.empty()))))
+    )
     assert asyncio.run(rasa.tracker("s1")) is None  # Rasa's default: silently a new, empty conversation
     rasa.refuse_silent_fallback()
     with pytest.raises(TrackerStoreUnavailable, match="database down"):

@@ -1,5 +1,6 @@
 """`make check-sources` (scripts/check_sources.py) against a local HTTP server whose pages change,
 move and disappear between two runs; and without any network."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,17 +14,21 @@ import pytest
 from scripts import check_sources
 from scripts.servers import free_port
 
-PARAGRAPH = ("Een asielzoeker mag in loondienst werken als de werkgever een werkvergunning heeft. De werkgever "
-             "vraagt die aan bij UWV. De asielaanvraag loopt dan al minstens zes maanden. UWV beslist binnen "
-             "vijf weken nadat de aanvraag compleet is, en de vergunning geldt voor een werkgever en een baan.")
+PARAGRAPH = (
+    "Een asielzoeker mag in loondienst werken als de werkgever een werkvergunning heeft. De werkgever "
+    "vraagt die aan bij UWV. De asielaanvraag loopt dan al minstens zes maanden. UWV beslist binnen "
+    "vijf weken nadat de aanvraag compleet is, en de vergunning geldt voor een werkgever en een baan."
+)
 
 
 def page(title: str, body: str, footer: str = "Laatst bijgewerkt op 3 maart 2026") -> bytes:
-    return ("<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>%s</title></head><body>"
-            "<nav><a href='/'>Home</a> <a href='/werkgevers'>Werkgevers</a> <a href='/zoeken'>Zoeken</a></nav>"
-            "<main><article><h1>%s</h1><p>%s</p><p>%s</p></article></main>"
-            "<footer><p>%s</p><p>Privacy · Cookies · Toegankelijkheid</p></footer></body></html>"
-            % (title, title, body, PARAGRAPH, footer)).encode()
+    return (
+        "<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>%s</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/werkgevers'>Werkgevers</a> <a href='/zoeken'>Zoeken</a></nav>"
+        "<main><article><h1>%s</h1><p>%s</p><p>%s</p></article></main>"
+        "<footer><p>%s</p><p>Privacy · Cookies · Toegankelijkheid</p></footer></body></html>"
+        % (title, title, body, PARAGRAPH, footer)
+    ).encode()
 
 
 class Site:
@@ -65,21 +70,34 @@ def site():
 
 
 def run(cited, tmp_path: Path, day: int):
-    code = check_sources.check(cited, tmp_path / "state.json", tmp_path / "sources.md",
-                               now=dt.datetime(2026, 12, day, 6, 0, tzinfo=dt.timezone.utc), workers=2)
+    code = check_sources.check(
+        cited,
+        tmp_path / "state.json",
+        tmp_path / "sources.md",
+        now=dt.datetime(2026, 12, day, 6, 0, tzinfo=dt.timezone.utc),
+        workers=2,
+    )
     state = json.loads((tmp_path / "state.json").read_text())
     return code, state, (tmp_path / "sources.md").read_text()
 
 
 def test_changed_moved_and_gone_pages_are_reported_with_the_entries_citing_them(site, tmp_path, capsys):
     site.pages = {
-        "/werkvergunning": (200, page("Werkvergunning", "De TWV kost niets."), {"ETag": '"v1"', "Last-Modified": "Tue, 03 Mar 2026 10:00:00 GMT"}),
+        "/werkvergunning": (
+            200,
+            page("Werkvergunning", "De TWV kost niets."),
+            {"ETag": '"v1"', "Last-Modified": "Tue, 03 Mar 2026 10:00:00 GMT"},
+        ),
         "/vrijwilligers": (200, page("Vrijwilligerswerk", "Een vrijwilligersverklaring vraag je aan bij UWV."), {}),
         "/oekraine": (200, page("Oekraïne", "De tijdelijke bescherming loopt tot 4 maart 2027."), {}),
         "/boetes": (200, page("Boetes", "De boete is 2.250 euro tot 11.250 euro per werknemer."), {}),
     }
-    cited = {site.url("/werkvergunning"): ["paid_work", "work_permit.duration"], site.url("/vrijwilligers"): ["volunteering"],
-             site.url("/oekraine"): ["ukraine_protection"], site.url("/boetes"): ["employer_checks"]}
+    cited = {
+        site.url("/werkvergunning"): ["paid_work", "work_permit.duration"],
+        site.url("/vrijwilligers"): ["volunteering"],
+        site.url("/oekraine"): ["ukraine_protection"],
+        site.url("/boetes"): ["employer_checks"],
+    }
 
     code, first, report = run(cited, tmp_path, 1)
     assert code == 0  # the first run records the pages
@@ -95,23 +113,36 @@ def test_changed_moved_and_gone_pages_are_reported_with_the_entries_citing_them(
     site.pages["/vrijwilligers-nieuw"] = site.pages.pop("/vrijwilligers")
     site.pages["/vrijwilligers"] = (301, b"", {"Location": "/vrijwilligers-nieuw"})
     del site.pages["/oekraine"]
-    site.pages["/boetes"] = (200, page("Boetes", "De boete is 2.250 euro tot 11.250 euro per werknemer.",
-                                       footer="Laatst bijgewerkt op 1 december 2026"), {})
+    site.pages["/boetes"] = (
+        200,
+        page(
+            "Boetes",
+            "De boete is 2.250 euro tot 11.250 euro per werknemer.",
+            footer="Laatst bijgewerkt op 1 december 2026",
+        ),
+        {},
+    )
     capsys.readouterr()
 
     code, second, report = run(cited, tmp_path, 2)
     assert code == 1
     kinds = {url: (r["change"] or {}).get("kind") for url, r in second["sources"].items()}
-    assert kinds == {site.url("/werkvergunning"): "changed", site.url("/vrijwilligers"): "moved",
-                     site.url("/oekraine"): "gone", site.url("/boetes"): None}
+    assert kinds == {
+        site.url("/werkvergunning"): "changed",
+        site.url("/vrijwilligers"): "moved",
+        site.url("/oekraine"): "gone",
+        site.url("/boetes"): None,
+    }
     assert second["sources"][site.url("/werkvergunning")]["change"]["on"] == "2026-12-02"
     assert second["sources"][site.url("/vrijwilligers")]["final_url"] == site.url("/vrijwilligers-nieuw")
     assert second["sources"][site.url("/oekraine")]["status"] == 404
     assert second["sources"][site.url("/boetes")]["sha256"] == first["sources"][site.url("/boetes")]["sha256"]
     assert second["previous_run"] == first["run"]
-    for heading, url, cited_by in (("## Tekst gewijzigd (1)", "/werkvergunning", "paid_work, work_permit.duration"),
-                                   ("## Verplaatst (1)", "/vrijwilligers", "volunteering"),
-                                   ("## Verdwenen (1)", "/oekraine", "ukraine_protection")):
+    for heading, url, cited_by in (
+        ("## Tekst gewijzigd (1)", "/werkvergunning", "paid_work, work_permit.duration"),
+        ("## Verplaatst (1)", "/vrijwilligers", "volunteering"),
+        ("## Verdwenen (1)", "/oekraine", "ukraine_protection"),
+    ):
         section = report.split(heading, 1)[1].split("\n## ", 1)[0]
         assert site.url(url) in section and cited_by in section, heading
     assert site.url("/boetes") not in report
@@ -121,7 +152,10 @@ def test_changed_moved_and_gone_pages_are_reported_with_the_entries_citing_them(
     # a third run without changes: exit 0; the gone page is not news, the earlier changes are kept
     code, third, report = run(cited, tmp_path, 3)
     assert code == 0
-    assert third["sources"][site.url("/werkvergunning")]["change"] == second["sources"][site.url("/werkvergunning")]["change"]
+    assert (
+        third["sources"][site.url("/werkvergunning")]["change"]
+        == second["sources"][site.url("/werkvergunning")]["change"]
+    )
     assert third["sources"][site.url("/oekraine")]["change"]["on"] == "2026-12-02"
     assert "Nog steeds weg (1)" in report and "Niets veranderd." in report
 
@@ -140,8 +174,9 @@ def test_a_page_that_is_gone_on_the_first_run_is_reported(site, tmp_path):
 def test_without_network_it_says_so_records_nothing_and_exits_2(tmp_path, capsys):
     closed = "http://127.0.0.1:%d/pagina" % free_port()  # nothing listens there
     (tmp_path / "state.json").write_text('{"run": "earlier", "sources": {}}')
-    code = check_sources.check({closed: ["paid_work"], closed + "2": ["volunteering"]},
-                               tmp_path / "state.json", tmp_path / "sources.md")
+    code = check_sources.check(
+        {closed: ["paid_work"], closed + "2": ["volunteering"]}, tmp_path / "state.json", tmp_path / "sources.md"
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "no network" in err and "2 source pages" in err and "Traceback" not in err
@@ -174,4 +209,6 @@ def test_main_text_ignores_menus_and_footers():
     footer = check_sources.fingerprint(page("Boetes", "De boete is hoog.", footer="Bijgewerkt: gisteren"), "text/html")
     text = check_sources.fingerprint(page("Boetes", "De boete is laag."), "text/html")
     assert one == footer and one != text
-    assert check_sources.fingerprint(b"%PDF-1.4 a", "application/pdf") != check_sources.fingerprint(b"%PDF-1.4 b", "application/pdf")
+    assert check_sources.fingerprint(b"%PDF-1.4 a", "application/pdf") != check_sources.fingerprint(
+        b"%PDF-1.4 b", "application/pdf"
+    )

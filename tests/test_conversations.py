@@ -1,4 +1,5 @@
 """Runs the conversation tests in tests/conversations/ with `rasa test` on the trained model."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,9 +13,25 @@ from scripts.train import ROOT, rasa_env
 @pytest.mark.slow
 def test_conversation_stories_pass(trained_model, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "core", "--model", str(trained_model), "--stories", "tests/conversations",
-         "--fail-on-prediction-errors", "--out", str(tmp_path / "results"), "--no-plot"],
-        cwd=ROOT, env=rasa_env(), capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "core",
+            "--model",
+            str(trained_model),
+            "--stories",
+            "tests/conversations",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path / "results"),
+            "--no-plot",
+        ],
+        cwd=ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
     )
     failed = tmp_path / "results" / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else result.stdout[-3000:] + result.stderr[-3000:]

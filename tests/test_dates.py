@@ -2,6 +2,7 @@
 whose pending_from has passed, a rule past its until date, the source line with as_of and checked,
 and the handoff summary. Every date rule is tested with a fixed clock on both sides of its date:
 pending_from 2026-06-12 (EU Migration Pact) and until 2027-03-04 (temporary protection)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,14 +79,19 @@ def test_until_is_the_last_day_the_rule_holds(kb):
 
 def test_from_date_not_yet_come(kb):
     entry = dataclasses.replace(kb.rule("volunteering"), valid_from=PACT)
-    assert dates.not_yet_valid(entry, PACT - DAY) and dates.review_reasons(entry, PACT - DAY) == [dates.Reason("from", PACT)]
+    assert dates.not_yet_valid(entry, PACT - DAY) and dates.review_reasons(entry, PACT - DAY) == [
+        dates.Reason("from", PACT)
+    ]
     assert not dates.not_yet_valid(entry, PACT) and dates.review_reasons(entry, PACT) == []
 
 
 def test_month_and_day_in_words(kb):
     months = kb.phrases_in("nl")["months"]
     assert dates.month_text(months, dt.date(2026, 2, 1)) == "%s 2026" % months[1]
-    assert dates.day_text(kb.phrases_in("en")["months"], dt.date(2026, 12, 7)) == "7 %s 2026" % kb.phrases_in("en")["months"][11]
+    assert (
+        dates.day_text(kb.phrases_in("en")["months"], dt.date(2026, 12, 7))
+        == "7 %s 2026" % kb.phrases_in("en")["months"][11]
+    )
     by_month = next(s for e in kb.rules for s in e.sources if s.as_of and not s.as_of_day)
     by_day = next(s for e in kb.rules for s in e.sources if s.as_of and s.as_of_day)
     assert dates.as_of_text(months, by_month) == dates.month_text(months, by_month.as_of)
@@ -181,9 +187,16 @@ def test_one_note_when_the_change_starts_the_day_the_rule_ends(kb):
 
 
 def test_the_action_server_uses_regelhulp_today(kb, monkeypatch):
-    track = Tracker(sender_id="t", slots={"status": None, "theme": None, "language": None},
-                    latest_message={"intent": {"name": "ask_ukraine_protection", "confidence": 0.99}, "entities": [], "text": ""},
-                    events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+    track = Tracker(
+        sender_id="t",
+        slots={"status": None, "theme": None, "language": None},
+        latest_message={"intent": {"name": "ask_ukraine_protection", "confidence": 0.99}, "entities": [], "text": ""},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
     entry = kb.rule("ukraine_protection")
     held_until = note(kb, "until_passed", entry, PROTECTION_ENDS, "nl")
 
@@ -208,7 +221,8 @@ def test_handoff_summary_shows_the_last_answers_dates(kb, lang):
     months = kb.phrases_in(lang)["months"]
     newest = max((s for s in entry.sources), key=lambda s: s.as_of)
     expected = kb.phrase("summary_dates_text", lang).format(
-        as_of=dates.as_of_text(months, newest), checked=answers.date_text(kb, entry.checked, lang))
+        as_of=dates.as_of_text(months, newest), checked=answers.date_text(kb, entry.checked, lang)
+    )
     passed = kb.phrase("summary_date_passed", lang).format(date=answers.date_text(kb, PROTECTION_ENDS, lang))
 
     before = answers.summary_lines(kb, summary, lang, today=PROTECTION_ENDS)

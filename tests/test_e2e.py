@@ -1,4 +1,5 @@
 """End to end: the real action server and Rasa server on free loopback ports, over REST."""
+
 from __future__ import annotations
 
 import re
@@ -54,10 +55,14 @@ def test_status_button_payload(stack, kb):
 
 
 def test_greeting_capabilities_and_out_of_scope(stack, kb):
-    greet, capabilities, out_of_scope = talk(stack, "Hallo!", "wat kun je?", "Wat voor weer wordt het morgen in Utrecht?")
+    greet, capabilities, out_of_scope = talk(
+        stack, "Hallo!", "wat kun je?", "Wat voor weer wordt het morgen in Utrecht?"
+    )
     assert "Regelhulp" in greet
     assert kb.rule("volunteering").title in capabilities
-    assert "niet mee helpen" in out_of_scope and not any(answer_of(kb, "paid_work", g) in out_of_scope for g in ("asylum_seeker", "other"))
+    assert "niet mee helpen" in out_of_scope and not any(
+        answer_of(kb, "paid_work", g) in out_of_scope for g in ("asylum_seeker", "other")
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +93,9 @@ def test_english_question_english_answer_and_switching_language_mid_conversation
     assert answers_rule(status, kb, "paid_work", "asylum_seeker", "en")
     assert "Source:" in status and " · checked " in status and "Bron:" not in status
     assert "Nederlands" in switched
-    assert answers_rule(dutch, kb, "volunteering", "asylum_seeker") and "Bron:" in dutch  # status remembered, Dutch again
+    assert (
+        answers_rule(dutch, kb, "volunteering", "asylum_seeker") and "Bron:" in dutch
+    )  # status remembered, Dutch again
     assert "Fijn" in ok
     assert "English" in back and "welcome" in thanks.lower()
 
@@ -102,8 +109,12 @@ def test_english_channel_and_fallback_texts(stack):
 def test_broken_knowledge_base_stops_the_action_server(knowledge_copy):
     (knowledge_copy / "rules" / "work.yml").write_text("entries: [ {id: broken")
     port = free_port()
-    stack = RasaStack(ROOT / "models" / "unused.tar.gz", action_port=port, name="broken-kb",
-                      extra_env={"REGELHULP_KNOWLEDGE": str(knowledge_copy)})
+    stack = RasaStack(
+        ROOT / "models" / "unused.tar.gz",
+        action_port=port,
+        name="broken-kb",
+        extra_env={"REGELHULP_KNOWLEDGE": str(knowledge_copy)},
+    )
     with pytest.raises(RuntimeError) as error:
         stack.start_actions(timeout=60)
     stack.stop()
@@ -133,8 +144,14 @@ def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
 
     ports = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port())}
     env = dict(os.environ, TRACKER_DB=str(tmp_path / "run.db"), **ports)
-    run = subprocess.Popen([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "scripts.run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 300
@@ -143,7 +160,9 @@ def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
         assert any("is running" in line for line in lines), "".join(lines)
         page = urllib.request.urlopen("http://127.0.0.1:%s/" % ports["WEB_PORT"]).read().decode()
         assert "regelhulp-widget.js" in page and "127.0.0.1:%s" % ports["RASA_PORT"] in page
-        children = subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(
+            ["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True, text=True
+        ).stdout.split()
         assert children
         run.send_signal(signal.SIGINT)
         assert run.wait(timeout=60) == 0
@@ -152,5 +171,7 @@ def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
             run.terminate()
             run.wait(timeout=60)
     time.sleep(1)
-    assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True).returncode == 1
+    assert (
+        subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["ACTION_PORT"]], capture_output=True).returncode == 1
+    )
     assert subprocess.run(["pgrep", "-f", "--", "--port %s" % ports["RASA_PORT"]], capture_output=True).returncode == 1

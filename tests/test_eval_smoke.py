@@ -1,5 +1,6 @@
 """A short version of the answer-level evaluation, on the shared test servers, plus the scoring
 rules and the question-set checks of scripts/evaluate.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,7 +43,10 @@ def test_project_question_sets_are_valid():
     [
         ("cases:\n  - id: a\n    question: q\n    turns: [q]\n    must_match: [x]\n", "either 'question' or 'turns'"),
         ("cases:\n  - id: a\n    question: q\n    must_match: ['(']\n", "invalid regex"),
-        ("cases:\n  - id: a\n    question: q\n    must_match: [x]\n  - id: a\n    question: q\n    must_match: [x]\n", "used twice"),
+        (
+            "cases:\n  - id: a\n    question: q\n    must_match: [x]\n  - id: a\n    question: q\n    must_match: [x]\n",
+            "used twice",
+        ),
         ("nope: []\n", "top-level 'cases:'"),
     ],
 )
@@ -62,5 +66,7 @@ def test_a_missing_model_is_named_before_anything_runs(tmp_path, capsys):
 @pytest.mark.slow
 def test_smoke_cases_are_answered_correctly(stack):
     results = [run_case(stack, c) for c in load_cases(EVAL_DIR / "smoke.yml")]
-    failing = ["%s: %s %s\n%s" % (r.case.id, r.outcome, r.failed_patterns, r.reply) for r in results if r.outcome != "correct"]
+    failing = [
+        "%s: %s %s\n%s" % (r.case.id, r.outcome, r.failed_patterns, r.reply) for r in results if r.outcome != "correct"
+    ]
     assert not failing, "\n\n".join(failing)

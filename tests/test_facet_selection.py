@@ -3,6 +3,7 @@
 The selector is fitted on the facets of the real knowledge base and a small fixture of general
 questions per entry (instead of the NLU examples), so these tests do not depend on data/nlu.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,13 +13,23 @@ from actions.facet_selection import FacetSelector
 
 GENERAL = {
     "work_permit": {
-        "nl": ["wat is een twv", "vertel me over de werkvergunning", "werkvergunning asielzoeker", "hoe zit het met de tewerkstellingsvergunning",
-               "uitleg over de TWV graag", "TWV voor asielzoekers"],
+        "nl": [
+            "wat is een twv",
+            "vertel me over de werkvergunning",
+            "werkvergunning asielzoeker",
+            "hoe zit het met de tewerkstellingsvergunning",
+            "uitleg over de TWV graag",
+            "TWV voor asielzoekers",
+        ],
         "en": ["what is a twv", "tell me about the work permit", "work permit asylum seeker", "explain the TWV please"],
     },
     "volunteering": {
-        "nl": ["mag een asielzoeker vrijwilligerswerk doen", "vrijwilligerswerk asielzoeker", "regels vrijwilligerswerk vluchteling",
-               "vrijwilligerswerk met status"],
+        "nl": [
+            "mag een asielzoeker vrijwilligerswerk doen",
+            "vrijwilligerswerk asielzoeker",
+            "regels vrijwilligerswerk vluchteling",
+            "vrijwilligerswerk met status",
+        ],
         "en": ["may an asylum seeker volunteer", "volunteering refugee rules", "can refugees do volunteer work"],
     },
 }
@@ -31,7 +42,9 @@ def selector(kb):
 
 def test_a_concrete_question_gets_its_facet(selector, kb):
     facet = kb.facet("work_permit.duration")
-    match = selector.select(facet.question_in("nl") + " Wij willen graag snel beginnen met onze nieuwe medewerker.", "nl", "work_permit")
+    match = selector.select(
+        facet.question_in("nl") + " Wij willen graag snel beginnen met onze nieuwe medewerker.", "nl", "work_permit"
+    )
     assert match is not None and match.facet.id == facet.id
 
 
@@ -47,7 +60,9 @@ def test_a_short_question_gets_a_facet_only_when_it_is_probable(selector, kb, mo
     assert selector.select(text, "nl", "work_permit") is None
     monkeypatch.setattr(facet_selection, "SHORT_PROBABILITY", 0.0)
     chosen = selector.select(text, "nl", "work_permit")
-    assert (chosen.facet.id if chosen else facet_selection.OVERVIEW) == (label if label != facet_selection.OVERVIEW else "overview")
+    assert (chosen.facet.id if chosen else facet_selection.OVERVIEW) == (
+        label if label != facet_selection.OVERVIEW else "overview"
+    )
 
 
 def test_ranking_keeps_to_the_given_entries(selector):

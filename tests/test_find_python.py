@@ -1,4 +1,5 @@
 """scripts/find_python.sh: only an interpreter that really runs counts; pyenv is asked next."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,8 @@ def test_broken_shim_is_skipped_and_pyenv_version_is_used(tmp_path):
     (prefix / "bin" / "python").symlink_to(sys.executable)  # the test runs on Python 3.8-3.10
     executable(
         bin_dir / "pyenv",
-        'case "$1" in versions) printf "3.11.7\\n3.10.13\\n3.9.18\\n";; prefix) echo "%s/versions/$2";; esac' % tmp_path,
+        'case "$1" in versions) printf "3.11.7\\n3.10.13\\n3.9.18\\n";; prefix) echo "%s/versions/$2";; esac'
+        % tmp_path,
     )
     result = run_with_path(bin_dir)
     assert result.returncode == 0, result.stderr

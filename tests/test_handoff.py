@@ -1,5 +1,6 @@
 """The handoff to a person: the contacts from knowledge/helpdesk.yml (validated by the loader) and
 a summary of the conversation, composed from the tracker's events; no servers."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,13 @@ ASKS_STATUS = bot(rule_id="volunteering", asks="status")
 
 
 def test_summary_names_the_themes_in_order_and_the_last_rule_that_was_given():
-    events = [user("mag hij werken?", "ask_paid_work"), ANSWER, user("en vrijwilligerswerk?", "ask_volunteering"),
-              ASKS_STATUS, user("ik wil een medewerker", "request_human")]
+    events = [
+        user("mag hij werken?", "ask_paid_work"),
+        ANSWER,
+        user("en vrijwilligerswerk?", "ask_volunteering"),
+        ASKS_STATUS,
+        user("ik wil een medewerker", "request_human"),
+    ]
     summary = summarise(events, "asylum_seeker", "volunteering")
     assert summary == Summary(status="asylum_seeker", themes=("paid_work", "volunteering"), last_rule_id="paid_work")
 
@@ -61,9 +67,15 @@ def test_handoff_summary_has_status_label_theme_titles_and_last_answer(kb):
     assert "Om wie het gaat: Asielzoeker in de procedure" in reply.text
     assert "Je vroeg naar: %s, %s" % (kb.rule("paid_work").title, kb.rule("volunteering").title) in reply.text
     assert "Laatste antwoord: %s (code: paid_work)" % kb.rule("paid_work").title in reply.text
-    assert reply.metadata == {"handoff": {"reason": "request", "status": "asylum_seeker",
-                                          "themes": ["paid_work", "volunteering"], "last_rule_id": "paid_work"},
-                              "lang": "nl"}
+    assert reply.metadata == {
+        "handoff": {
+            "reason": "request",
+            "status": "asylum_seeker",
+            "themes": ["paid_work", "volunteering"],
+            "last_rule_id": "paid_work",
+        },
+        "lang": "nl",
+    }
 
 
 def test_handoff_in_english(kb):
@@ -101,8 +113,10 @@ def handoff_tracker(events, status=None, theme=None):  # type: ignore[no-untyped
 def test_handoff_action_sends_the_summary_as_text_and_metadata(kb):
     from actions.actions import ActionHandoff
 
-    messages, events = run_action(ActionHandoff(), handoff_tracker([user("mag hij werken?", "ask_paid_work"), ANSWER],
-                                                    status="asylum_seeker", theme="paid_work"))
+    messages, events = run_action(
+        ActionHandoff(),
+        handoff_tracker([user("mag hij werken?", "ask_paid_work"), ANSWER], status="asylum_seeker", theme="paid_work"),
+    )
     assert events == []
     assert kb.status_group("asylum_seeker").label in messages[0]["text"]
     assert messages[0]["handoff"]["themes"] == ["paid_work"] and messages[0]["handoff"]["last_rule_id"] == "paid_work"
@@ -133,16 +147,22 @@ def first_contact(change):
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (first_contact(lambda c: c.update(url="http://www.vluchtelingenwerk.nl")),
-         "helpdesk.yml: entry 'vluchtelingenwerk': field 'url': must be an https URL"),
+        (
+            first_contact(lambda c: c.update(url="http://www.vluchtelingenwerk.nl")),
+            "helpdesk.yml: entry 'vluchtelingenwerk': field 'url': must be an https URL",
+        ),
         (first_contact(lambda c: c.pop("name")), "helpdesk.yml: entry 'vluchtelingenwerk': field 'name': is missing"),
         (first_contact(lambda c: c.pop("for")), "helpdesk.yml: entry 'vluchtelingenwerk': field 'for': is missing"),
-        (first_contact(lambda c: c.update(phone="bel ons")),
-         "helpdesk.yml: entry 'vluchtelingenwerk': field 'phone': must be a phone number"),
+        (
+            first_contact(lambda c: c.update(phone="bel ons")),
+            "helpdesk.yml: entry 'vluchtelingenwerk': field 'phone': must be a phone number",
+        ),
         (lambda data: data.update(helpdesk=[]), "helpdesk.yml: field 'helpdesk': must list at least one contact"),
         (first_contact(lambda c: c.pop("en")), "helpdesk.yml: entry 'vluchtelingenwerk': field 'en': is missing"),
-        (first_contact(lambda c: c.update(hours="ma-vr 9-17")),  # hours in Dutch only
-         "helpdesk.yml: entry 'vluchtelingenwerk': field 'en.hours': is missing"),
+        (
+            first_contact(lambda c: c.update(hours="ma-vr 9-17")),  # hours in Dutch only
+            "helpdesk.yml: entry 'vluchtelingenwerk': field 'en.hours': is missing",
+        ),
     ],
     ids=["http", "no-name", "no-for", "phone", "empty", "no-english", "hours-not-translated"],
 )

@@ -1,6 +1,7 @@
 """`make insights`: the figures counted from stored events, the HTML report, the command's errors,
 and reading the production profile's PostgreSQL store (a database of its own, dropped afterwards).
 The conversations are built from Rasa's own event classes, as the tracker store keeps them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,14 +35,16 @@ def bot(at, text="...", **metadata):
 
 def feedback(value, rule, at):
     text = '/feedback{"feedback_value": "%s", "feedback_rule": "%s"}' % (value, rule)
-    return user(text, "feedback", at, [{"entity": "feedback_value", "value": value},
-                                       {"entity": "feedback_rule", "value": rule}])
+    return user(
+        text, "feedback", at, [{"entity": "feedback_value", "value": value}, {"entity": "feedback_rule", "value": rule}]
+    )
 
 
 def conversations():
     """Three conversations over two days (Rasa events; `as_dicts` gives the stored form)."""
     employer = [
-        SessionStarted(timestamp=DAY1), ActionExecuted("action_listen", timestamp=DAY1),
+        SessionStarted(timestamp=DAY1),
+        ActionExecuted("action_listen", timestamp=DAY1),
         user("Mag een asielzoeker bij ons werken?", "ask_paid_work", DAY1 + 1),
         bot(DAY1 + 2, rule_id="paid_work", status="asylum_seeker", sources=["https://www.uwv.nl/x"]),
         feedback("up", "paid_work", DAY1 + 3),
@@ -62,7 +65,8 @@ def conversations():
         user("Wat voor weer wordt het morgen?", "out_of_scope", DAY2 + 4),
     ]
     policy_fallback = [  # NLU understood it, but no rule applied: the policy's fallback answers
-        user("mag hij werken?", "ask_paid_work", DAY2 + 10), ActionExecuted("action_default_fallback", timestamp=DAY2 + 11),
+        user("mag hij werken?", "ask_paid_work", DAY2 + 10),
+        ActionExecuted("action_default_fallback", timestamp=DAY2 + 11),
         bot(DAY2 + 11, rule_id="paid_work", sources=["https://www.uwv.nl/x"]),
         user("ik wil een medewerker", "request_human", DAY2 + 12),
     ]
@@ -100,7 +104,9 @@ def test_themes_count_conversations_per_rule(figures):
 
 def test_feedback_per_rule_only_from_valid_buttons(figures):
     assert {rule: dict(counts) for rule, counts in figures.feedback.items()} == {
-        "paid_work": {"up": 1, "down": 0}, "volunteering": {"up": 0, "down": 1}}
+        "paid_work": {"up": 1, "down": 0},
+        "volunteering": {"up": 0, "down": 1},
+    }
     assert (figures.feedback_total("up"), figures.feedback_total("down")) == (1, 1)
 
 
@@ -148,7 +154,7 @@ def test_report_opens_with_period_and_figures_and_escapes_messages(figures, tmp_
     assert "<td>%s</td><td>%s</td>" % (kb.rules[0].id, escape(kb.rules[0].title)) in page
     assert "blorp mail me op [weggelaten]" in page and "amina@example" not in page
     assert "&lt;b&gt;zxqv&lt;/b&gt; fnord" in page and "<b>zxqv" not in page
-    assert "<td>paid_work</td><td class=\"n\">1</td><td class=\"n\">0</td>" in page  # feedback per rule
+    assert '<td>paid_work</td><td class="n">1</td><td class="n">0</td>' in page  # feedback per rule
 
 
 def test_html_in_a_knowledge_text_is_escaped_in_the_report(figures, tmp_path, knowledge_copy):
@@ -159,10 +165,13 @@ def test_html_in_a_knowledge_text_is_escaped_in_the_report(figures, tmp_path, kn
 
     edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.update(title="<script>alert('x')</script> Werk"))
     kb = load(knowledge_copy)
-    page = write_report(figures, kb, [kb.rule("paid_work")], tmp_path, "<script>bron</script>",
-                        today=dt.date(2026, 11, 22)).read_text(encoding="utf-8")
+    page = write_report(
+        figures, kb, [kb.rule("paid_work")], tmp_path, "<script>bron</script>", today=dt.date(2026, 11, 22)
+    ).read_text(encoding="utf-8")
     assert "<script" not in page
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Werk" in page and "&lt;script&gt;bron&lt;/script&gt;" in page
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Werk" in page and "&lt;script&gt;bron&lt;/script&gt;" in page
+    )
 
 
 def test_report_is_self_contained_with_its_plots_next_to_it(figures, tmp_path, kb):
@@ -187,8 +196,14 @@ def test_report_without_conversations_has_no_plots(tmp_path, kb):
 
 
 def run_insights(tmp_path, *args, **env):
-    return subprocess.run([sys.executable, "-m", "scripts.insights", "--out", str(tmp_path / "out"), *args],
-                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.insights", "--out", str(tmp_path / "out"), *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_missing_sqlite_store_is_a_clear_error(tmp_path):
@@ -228,12 +243,25 @@ def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
     settings = ProdSettings(pg_database="regelhulp_insights_%s" % uuid.uuid4().hex[:10])
     ensure_database(settings)
     try:
-        store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=settings.pg_host, port=settings.pg_port,
-                                db=settings.pg_database, username=settings.pg_user, password=settings.pg_password or None)
+        store = SQLTrackerStore(
+            Domain.empty(),
+            dialect="postgresql",
+            host=settings.pg_host,
+            port=settings.pg_port,
+            db=settings.pg_database,
+            username=settings.pg_user,
+            password=settings.pg_password or None,
+        )
         save(store, conversations())
         store.engine.dispose()
-        done = run_insights(tmp_path, "--profile", "prod", PGDATABASE=settings.pg_database,
-                            PGHOST=settings.pg_host, PGPORT=str(settings.pg_port))
+        done = run_insights(
+            tmp_path,
+            "--profile",
+            "prod",
+            PGDATABASE=settings.pg_database,
+            PGHOST=settings.pg_host,
+            PGPORT=str(settings.pg_port),
+        )
     finally:
         drop_database(settings)
     assert done.returncode == 0, done.stderr
@@ -251,15 +279,21 @@ def test_report_lists_passed_dates_and_changed_sources_first(figures, tmp_path, 
 
     url = kb.rule("volunteering").sources[0].url
     state = {"sources": {url: {"status": 404, "change": {"kind": "gone", "on": "2027-03-01"}}}}
-    for today, expected in ((dt.date(2027, 3, 4), {"volunteering"}),
-                            (dt.date(2027, 3, 5), {"volunteering", "ukraine_protection", "ukraine_allowance"})):
+    for today, expected in (
+        (dt.date(2027, 3, 4), {"volunteering"}),
+        (dt.date(2027, 3, 5), {"volunteering", "ukraine_protection", "ukraine_allowance"}),
+    ):
         review = to_review(kb, today, state)
-        page = write_report(figures, kb, [], tmp_path, "SQLite test.db", today=today, review=review).read_text(encoding="utf-8")
+        page = write_report(figures, kb, [], tmp_path, "SQLite test.db", today=today, review=review).read_text(
+            encoding="utf-8"
+        )
         section = page.split("<h2>Eerst nakijken</h2>", 1)[1].split("<h2>", 1)[0]
         listed = set(re.findall(r"<tr><td>([a-z_]+)</td>", section))
         assert expected <= listed, (today, listed)
         assert ("ukraine_protection" in listed) == (today > dt.date(2027, 3, 4))
-        assert page.index("<h2>Eerst nakijken</h2>") < page.index("<h2>Per dag</h2>")  # the first thing after the figures
+        assert page.index("<h2>Eerst nakijken</h2>") < page.index(
+            "<h2>Per dag</h2>"
+        )  # the first thing after the figures
         assert cell(page, "Kennisbank: eerst nakijken (datum voorbij of bron veranderd)") == str(len(listed))
     assert escape(REASON_TEXT["until"].format(date="4 maart 2027")) in section
     assert escape(url) in section
@@ -276,8 +310,13 @@ def test_command_uses_regelhulp_today_and_the_sources_state(tmp_path):
     sqlite3.connect(str(tmp_path / "empty.db")).close()  # a database without conversations
     (tmp_path / "state.json").write_text("{}")
     for today, listed in (("2027-03-04", False), ("2027-03-05", True)):
-        done = run_insights(tmp_path, "--sources-state", str(tmp_path / "state.json"),
-                            TRACKER_DB=str(tmp_path / "empty.db"), REGELHULP_TODAY=today)
+        done = run_insights(
+            tmp_path,
+            "--sources-state",
+            str(tmp_path / "state.json"),
+            TRACKER_DB=str(tmp_path / "empty.db"),
+            REGELHULP_TODAY=today,
+        )
         assert done.returncode == 0, done.stderr
         page = (tmp_path / "out" / "insights.html").read_text(encoding="utf-8")
         section = page.split("<h2>Eerst nakijken</h2>", 1)[1].split("<h2>", 1)[0]

@@ -1,6 +1,7 @@
 """The handoff and `make insights` on real conversations: the action server and the Rasa server
 (scripts/servers.py) with a fresh SQLite tracker store of their own, talked to over REST; then the
 insights command reads that store."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,14 @@ def conversations(trained_model, tmp_path_factory):
 def report(conversations, tmp_path_factory):
     db, _ = conversations
     out = tmp_path_factory.mktemp("report")
-    done = subprocess.run([sys.executable, "-m", "scripts.insights", "--out", str(out)], cwd=ROOT,
-                          env={**os.environ, "TRACKER_DB": str(db)}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.insights", "--out", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "TRACKER_DB": str(db)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout, out
 
@@ -68,10 +75,14 @@ def test_handoff_after_a_rule_answer_summarises_status_and_theme(conversations, 
 def test_handoff_summary_is_stored_as_metadata(conversations):
     db, _ = conversations
     events, _ = read_conversations("sqlite:///%s" % db)
-    handoffs = [e["metadata"]["handoff"] for e in events["employer"]
-                if e.get("event") == "bot" and "handoff" in (e.get("metadata") or {})]
-    assert handoffs == [{"reason": "request", "status": "asylum_seeker", "themes": ["paid_work"],
-                         "last_rule_id": "paid_work"}]
+    handoffs = [
+        e["metadata"]["handoff"]
+        for e in events["employer"]
+        if e.get("event") == "bot" and "handoff" in (e.get("metadata") or {})
+    ]
+    assert handoffs == [
+        {"reason": "request", "status": "asylum_seeker", "themes": ["paid_work"], "last_rule_id": "paid_work"}
+    ]
 
 
 def test_second_fallback_hands_off_through_the_overridden_default_fallback(conversations, kb):
@@ -99,8 +110,8 @@ def test_insights_themes_feedback_and_unanswered_messages(report, kb):
     _, out = report
     page = (out / "insights.html").read_text(encoding="utf-8")
     title = kb.rule("paid_work").title
-    assert "<td>%s</td><td>paid_work</td><td class=\"n\">1</td></tr>" % title in page  # themes
-    assert "<td>%s</td><td>paid_work</td><td class=\"n\">1</td><td class=\"n\">0</td>" % title in page  # feedback
+    assert '<td>%s</td><td>paid_work</td><td class="n">1</td></tr>' % title in page  # themes
+    assert '<td>%s</td><td>paid_work</td><td class="n">1</td><td class="n">0</td>' % title in page  # feedback
     assert "Wat voor weer wordt het morgen in Utrecht?" in page and "ik wil een medewerker" in page
     assert "Mijn e-mail is [weggelaten]. blorp fnord" in page and "amina@example" not in page
 

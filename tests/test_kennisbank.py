@@ -1,6 +1,7 @@
 """The kennisbank page (scripts/kennisbank.py): every rule entry with its sources, date and
 organisations; values from the knowledge base escaped; stale entries marked; served by the widget's
 web server at /kennisbank, and by nginx from the production profile's static export."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,11 @@ def test_every_entry_is_listed_with_its_facts(kb):
             assert markdown_text(entry.answer) in block
         for group in kb.status_groups:
             if entry.depends_on_status:
-                assert '<div class="kb-answer" data-status="%s"><h4>%s</h4><p>%s</p>' % (
-                    group.id, escape(group.label), markdown_text(entry.answers[group.id])) in block
+                assert (
+                    '<div class="kb-answer" data-status="%s"><h4>%s</h4><p>%s</p>'
+                    % (group.id, escape(group.label), markdown_text(entry.answers[group.id]))
+                    in block
+                )
         if entry.pending:
             assert markdown_text(entry.pending) in block
 
@@ -100,8 +104,12 @@ def test_html_in_the_knowledge_base_is_escaped(injected):
 
 def test_stale_entries_are_marked(kb, knowledge_copy):
     today = max(r.checked for r in kb.rules)  # the real entries as fresh as they get
-    edit_rule(knowledge_copy, "employer.yml", "employer_checks", lambda e: e.update(checked=today - dt.timedelta(days=181)))
-    edit_rule(knowledge_copy, "employer.yml", "employer_support", lambda e: e.update(checked=today - dt.timedelta(days=180)))
+    edit_rule(
+        knowledge_copy, "employer.yml", "employer_checks", lambda e: e.update(checked=today - dt.timedelta(days=181))
+    )
+    edit_rule(
+        knowledge_copy, "employer.yml", "employer_support", lambda e: e.update(checked=today - dt.timedelta(days=180))
+    )
     kb = load(knowledge_copy, today=today)
     html = render_page(kb, today=today)
     stale = article(html, "employer_checks")

@@ -1,6 +1,7 @@
 """The kennisbank for the content team: the dates of each entry and source, the state of its sources
 in the last `make check-sources`, and the entries that need a review (scripts/review.py), on both
 sides of pending_from 2026-06-12 and until 2027-03-04."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,14 +40,19 @@ def test_each_entry_shows_its_dates_and_each_source_its_version(kb):
         for source in entry.sources:
             assert '<time datetime="%s">' % source.as_of.isoformat() in block, (entry.id, source.url)
         if entry.valid_until:
-            assert "<dt>%s</dt><dd><time datetime=\"%s\">" % (TEXT["valid_until"], entry.valid_until.isoformat()) in block
+            assert '<dt>%s</dt><dd><time datetime="%s">' % (TEXT["valid_until"], entry.valid_until.isoformat()) in block
         if entry.pending_from and entry.pending:
-            assert '<time datetime="%s">%s</time>' % (entry.pending_from.isoformat(), date_text(kb, entry.pending_from)) in block
+            assert (
+                '<time datetime="%s">%s</time>' % (entry.pending_from.isoformat(), date_text(kb, entry.pending_from))
+                in block
+            )
         if entry.facets:
             assert "<dt>%s</dt><dd>%d</dd>" % (TEXT["facets"], len(entry.facets)) in block
     month_source = next(s for s in kb.rule("paid_work").sources if not s.as_of_day)
     month = date_text(kb, month_source.as_of).split(" ", 1)[1]  # "februari 2026"
-    assert TEXT["as_of"] % ('<time datetime="%s">%s</time>' % (month_source.as_of.isoformat(), month)) in article(html, "paid_work")
+    assert TEXT["as_of"] % ('<time datetime="%s">%s</time>' % (month_source.as_of.isoformat(), month)) in article(
+        html, "paid_work"
+    )
 
 
 def test_nothing_to_review_the_day_the_entries_were_checked(kb):
@@ -77,24 +83,47 @@ def test_entry_past_until_is_marked_and_counted(kb):
     assert all(reason not in article(on_the_day, rid) and reason in article(after, rid) for rid in expiring)
     assert reason in article(after, "ukraine_protection") and "kb-entry-review" in article(after, "ukraine_protection")
     assert TEXT["review_summary"] % (len(reviewed(after)), len(kb.rules)) in after
-    expired_label = '<span class="kb-state kb-state-expired">%s</span>' % (TEXT["expired"] % date_text(kb, PROTECTION_ENDS))
-    assert expired_label in article(after, "ukraine_protection") and expired_label not in article(on_the_day, "ukraine_protection")
+    expired_label = '<span class="kb-state kb-state-expired">%s</span>' % (
+        TEXT["expired"] % date_text(kb, PROTECTION_ENDS)
+    )
+    assert expired_label in article(after, "ukraine_protection") and expired_label not in article(
+        on_the_day, "ukraine_protection"
+    )
 
 
 def test_source_state_of_the_last_check_sources_run(kb):
     entry = kb.rule("volunteering")
     gone, fine, moved = entry.sources[0].url, kb.rule("paid_work").sources[0].url, kb.rule("study").sources[0].url
-    state = {"run": "2026-12-08T06:00:00+00:00", "sources": {
-        gone: {"status": 404, "fetched": "2026-12-08T06:00:00+00:00", "change": {"kind": "gone", "on": "2026-12-08"}},
-        fine: {"status": 200, "fetched": "2026-12-08T06:00:00+00:00", "change": None},
-        moved: {"status": 200, "final_url": "https://example.org/nieuw", "fetched": "2026-12-08T06:00:00+00:00",
-                "change": {"kind": "moved", "on": "2026-12-01"}},  # found before the entry's check: already seen to
-    }}
+    state = {
+        "run": "2026-12-08T06:00:00+00:00",
+        "sources": {
+            gone: {
+                "status": 404,
+                "fetched": "2026-12-08T06:00:00+00:00",
+                "change": {"kind": "gone", "on": "2026-12-08"},
+            },
+            fine: {"status": 200, "fetched": "2026-12-08T06:00:00+00:00", "change": None},
+            moved: {
+                "status": 200,
+                "final_url": "https://example.org/nieuw",
+                "fetched": "2026-12-08T06:00:00+00:00",
+                "change": {"kind": "moved", "on": "2026-12-01"},
+            },  # found before the entry's check: already seen to
+        },
+    }
     html = render_page(kb, today=dt.date(2026, 12, 8), sources_state=state)
     assert reviewed(html) == {"volunteering"}
     block = article(html, "volunteering")
-    assert review.REASON_TEXT["source"].format(kind=review.SOURCE_KIND_TEXT["gone"], date=date_text(kb, dt.date(2026, 12, 8)), url=gone) in block
-    assert TEXT["source_change"] % (review.SOURCE_KIND_TEXT["gone"], date_text(kb, dt.date(2026, 12, 8))) + "; HTTP 404" in block
+    assert (
+        review.REASON_TEXT["source"].format(
+            kind=review.SOURCE_KIND_TEXT["gone"], date=date_text(kb, dt.date(2026, 12, 8)), url=gone
+        )
+        in block
+    )
+    assert (
+        TEXT["source_change"] % (review.SOURCE_KIND_TEXT["gone"], date_text(kb, dt.date(2026, 12, 8))) + "; HTTP 404"
+        in block
+    )
     assert TEXT["source_ok"] % (date_text(kb, dt.date(2026, 12, 8)), 200) in article(html, "paid_work")
     assert TEXT["source_moved_to"] % "https://example.org/nieuw" in article(html, "study")
     assert TEXT["source_unknown"] in article(html, "paid_work")  # its other sources were not checked
@@ -102,7 +131,10 @@ def test_source_state_of_the_last_check_sources_run(kb):
 
 def test_to_review_lists_dates_and_sources_before_old_checks(kb):
     old = dataclasses.replace(kb.rule("study"), checked=dt.date(2026, 5, 1))  # long ago, but no date passed
-    kb2 = dataclasses.replace(with_paid_work_unchecked(kb), rules=tuple(old if r.id == "study" else r for r in with_paid_work_unchecked(kb).rules))
+    kb2 = dataclasses.replace(
+        with_paid_work_unchecked(kb),
+        rules=tuple(old if r.id == "study" else r for r in with_paid_work_unchecked(kb).rules),
+    )
     items = review.to_review(kb2, today=dt.date(2026, 12, 1))
     ids = [i.entry.id for i in items]
     assert ids.index("paid_work") < ids.index("study")
@@ -118,4 +150,4 @@ def test_the_facets_are_listed_under_their_entry_and_searchable_as_text(kb):
     entry_start = page.index('id="work_permit"')
     position = page.index('id="%s"' % facet.id)
     assert entry_start < position < page.index("</article>", entry_start)
-    assert facet.question_in() in page[position:position + 2000]
+    assert facet.question_in() in page[position : position + 2000]

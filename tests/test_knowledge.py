@@ -1,5 +1,6 @@
 """The knowledge-base loader: the real knowledge base loads, and every kind of breakage is
 reported with the file, the entry and the field."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,7 +64,9 @@ def test_malformed_yaml_names_file_and_line(knowledge_copy):
 
 def test_missing_source_is_named_by_file_entry_and_field(knowledge_copy):
     edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.pop("sources"))
-    assert "rules/work.yml: entry 'paid_work': field 'sources': must list at least one source" in problems_of(knowledge_copy)
+    assert "rules/work.yml: entry 'paid_work': field 'sources': must list at least one source" in problems_of(
+        knowledge_copy
+    )
 
 
 def test_http_source_and_unknown_organisation_are_rejected(knowledge_copy):
@@ -82,7 +85,10 @@ def test_missing_or_future_checked_date(knowledge_copy):
     edit_rule(knowledge_copy, "volunteering.yml", "volunteering", lambda e: e.update(checked="2099-01-01"))
     problems = problems_of(knowledge_copy)
     assert "rules/work.yml: entry 'paid_work': field 'checked': is missing" in problems
-    assert any(p.startswith("rules/volunteering.yml: entry 'volunteering': field 'checked': lies in the future") for p in problems)
+    assert any(
+        p.startswith("rules/volunteering.yml: entry 'volunteering': field 'checked': lies in the future")
+        for p in problems
+    )
 
 
 def test_missing_status_answer_and_too_long_answer(knowledge_copy):
@@ -103,8 +109,16 @@ def test_duplicate_intent_across_files(knowledge_copy):
 
 
 def test_pending_change_needs_a_description(knowledge_copy):
-    edit_rule(knowledge_copy, "volunteering.yml", "volunteering", lambda e: (e.update(state="pending_change"), e.pop("pending", None)))
-    assert "rules/volunteering.yml: entry 'volunteering': field 'pending': an entry with state pending_change must describe the change" in problems_of(knowledge_copy)
+    edit_rule(
+        knowledge_copy,
+        "volunteering.yml",
+        "volunteering",
+        lambda e: (e.update(state="pending_change"), e.pop("pending", None)),
+    )
+    assert (
+        "rules/volunteering.yml: entry 'volunteering': field 'pending': an entry with state pending_change must describe the change"
+        in problems_of(knowledge_copy)
+    )
 
 
 def test_missing_file_is_reported(knowledge_copy):
@@ -132,10 +146,18 @@ def test_unknown_fields_are_errors_named_by_file_entry_and_field(knowledge_copy)
     data["themes"][0]["lable"] = "Tikfout"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     problems = problems_of(knowledge_copy)
-    assert any(p.startswith("rules/employer.yml: entry 'employer_checks': field 'anwser': is not a known field (id, intent,")
-               for p in problems), problems
-    assert "rules/employer.yml: entry 'employer_checks': field 'sources[1].as_off': is not a known field (url, organisation, as_of)" in problems
-    assert any(p.startswith("themes.yml: entry '%s': field 'lable': is not a known field" % data["themes"][0]["id"]) for p in problems), problems
+    assert any(
+        p.startswith("rules/employer.yml: entry 'employer_checks': field 'anwser': is not a known field (id, intent,")
+        for p in problems
+    ), problems
+    assert (
+        "rules/employer.yml: entry 'employer_checks': field 'sources[1].as_off': is not a known field (url, organisation, as_of)"
+        in problems
+    )
+    assert any(
+        p.startswith("themes.yml: entry '%s': field 'lable': is not a known field" % data["themes"][0]["id"])
+        for p in problems
+    ), problems
 
 
 def test_unknown_facet_field_is_an_error(knowledge_copy):
@@ -160,8 +182,10 @@ def test_wrong_types_and_dates_are_named_by_field(knowledge_copy):
 
     edit_rule(knowledge_copy, "work.yml", "paid_work", change)
     problems = problems_of(knowledge_copy)
-    for expected in ("field 'organisations': must be a list of texts",
-                     "field 'until': must be a date like 2026-11-22",
-                     "field 'sources[1].as_of': must be a date like 2026-11-22 or a month like 2026-02",
-                     "field 'en.answers': must map the same status groups as 'answers' to texts"):
+    for expected in (
+        "field 'organisations': must be a list of texts",
+        "field 'until': must be a date like 2026-11-22",
+        "field 'sources[1].as_of': must be a date like 2026-11-22 or a month like 2026-02",
+        "field 'en.answers': must map the same status groups as 'answers' to texts",
+    ):
         assert "rules/work.yml: entry 'paid_work': " + expected in problems, (expected, problems)

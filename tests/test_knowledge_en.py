@@ -1,6 +1,7 @@
 """The English texts of the knowledge base (groundwork for the bilingual assistant): every Dutch text
 has its English counterpart, the loader reports a missing or mismatched one with file, entry and
 field, and the accessors return English for "en" and Dutch by default."""
+
 from __future__ import annotations
 
 import re
@@ -111,7 +112,9 @@ def test_accessors_default_to_dutch_and_give_english_for_en(kb):
     assert work.answer_for("asylum_seeker") == work.answer_for("asylum_seeker", "nl")
     assert work.answer_for("asylum_seeker").startswith(work.answers["asylum_seeker"])  # the status part first
     english = work.answer_for("asylum_seeker", "en")
-    assert english.startswith(work.text_in("en").answers["asylum_seeker"]) and english.endswith(work.text_in("en").answer)
+    assert english.startswith(work.text_in("en").answers["asylum_seeker"]) and english.endswith(
+        work.text_in("en").answer
+    )
     assert work.answer_for(None, "en") == work.answer_for("other", "en")
     assert work.pending_in() == work.pending and "Migration Pact" in work.pending_in("en")
     assert work.shared_answer_in("en") == work.text_in("en").answer
@@ -145,7 +148,10 @@ def test_load_phrases_keeps_dutch_by_default_and_checks_english(knowledge_copy):
 
 def test_missing_en_block_of_a_rule(knowledge_copy):
     edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.pop("en"))
-    assert "rules/work.yml: entry 'paid_work': field 'en': is missing: every entry needs its English texts" in problems_of(knowledge_copy)
+    assert (
+        "rules/work.yml: entry 'paid_work': field 'en': is missing: every entry needs its English texts"
+        in problems_of(knowledge_copy)
+    )
 
 
 def test_missing_and_extra_english_status_answers(knowledge_copy):
@@ -156,15 +162,26 @@ def test_missing_and_extra_english_status_answers(knowledge_copy):
     edit_rule(knowledge_copy, "work.yml", "paid_work", change)
     problems = problems_of(knowledge_copy)
     assert "rules/work.yml: entry 'paid_work': field 'en.answers.ukrainian': is missing" in problems
-    assert "rules/work.yml: entry 'paid_work': field 'en.answers.refugee': has no Dutch text in 'answers' (the keys must be the same)" in problems
+    assert (
+        "rules/work.yml: entry 'paid_work': field 'en.answers.refugee': has no Dutch text in 'answers' (the keys must be the same)"
+        in problems
+    )
 
 
 def test_english_title_shared_answer_and_answers_are_required_when_dutch_has_them(knowledge_copy):
-    edit_rule(knowledge_copy, "employer.yml", "employer_checks", lambda e: [e["en"].pop(k) for k in ("title", "answer", "answers")])
+    edit_rule(
+        knowledge_copy,
+        "employer.yml",
+        "employer_checks",
+        lambda e: [e["en"].pop(k) for k in ("title", "answer", "answers")],
+    )
     problems = problems_of(knowledge_copy)
     for field in ("en.title", "en.answer"):
         assert "rules/employer.yml: entry 'employer_checks': field '%s': is missing" % field in problems
-    assert "rules/employer.yml: entry 'employer_checks': field 'en.answers': is missing (the Dutch entry has 'answers')" in problems
+    assert (
+        "rules/employer.yml: entry 'employer_checks': field 'en.answers': is missing (the Dutch entry has 'answers')"
+        in problems
+    )
 
 
 def test_english_text_without_a_dutch_counterpart_and_unknown_fields(knowledge_copy):
@@ -174,8 +191,14 @@ def test_english_text_without_a_dutch_counterpart_and_unknown_fields(knowledge_c
 
     edit_rule(knowledge_copy, "work.yml", "self_employment", change)
     problems = problems_of(knowledge_copy)
-    assert "rules/work.yml: entry 'self_employment': field 'en.answer': the Dutch entry has no 'answer'; remove it here or add the Dutch text" in problems
-    assert any(p.startswith("rules/work.yml: entry 'self_employment': field 'en.anwser': is not a text field of an entry") for p in problems), problems
+    assert (
+        "rules/work.yml: entry 'self_employment': field 'en.answer': the Dutch entry has no 'answer'; remove it here or add the Dutch text"
+        in problems
+    )
+    assert any(
+        p.startswith("rules/work.yml: entry 'self_employment': field 'en.anwser': is not a text field of an entry")
+        for p in problems
+    ), problems
 
 
 def test_en_pending_present_exactly_when_pending_is(knowledge_copy):
@@ -183,7 +206,10 @@ def test_en_pending_present_exactly_when_pending_is(knowledge_copy):
     edit_rule(knowledge_copy, "study.yml", "study", lambda e: e["en"].update(pending="A plan, not law yet."))
     problems = problems_of(knowledge_copy)
     assert "rules/work.yml: entry 'work_permit': field 'en.pending': is missing" in problems
-    assert "rules/study.yml: entry 'study': field 'en.pending': the Dutch entry has no 'pending'; remove it here or add the Dutch text" in problems
+    assert (
+        "rules/study.yml: entry 'study': field 'en.pending': the Dutch entry has no 'pending'; remove it here or add the Dutch text"
+        in problems
+    )
 
 
 def test_english_word_limits(knowledge_copy):
@@ -193,14 +219,29 @@ def test_english_word_limits(knowledge_copy):
 
     edit_rule(knowledge_copy, "work.yml", "paid_work", change)
     problems = problems_of(knowledge_copy)
-    assert "rules/work.yml: entry 'paid_work': field 'en.answers.status_holder': has %d words; the limit is %d" % (MAX_ANSWER_WORDS + 1, MAX_ANSWER_WORDS) in problems
-    assert any(p.startswith("rules/work.yml: entry 'paid_work': field 'en.answers': 'en.answer' plus the longest status answer has") for p in problems), problems
+    assert (
+        "rules/work.yml: entry 'paid_work': field 'en.answers.status_holder': has %d words; the limit is %d"
+        % (MAX_ANSWER_WORDS + 1, MAX_ANSWER_WORDS)
+        in problems
+    )
+    assert any(
+        p.startswith(
+            "rules/work.yml: entry 'paid_work': field 'en.answers': 'en.answer' plus the longest status answer has"
+        )
+        for p in problems
+    ), problems
 
 
 def test_missing_english_of_status_group_theme_and_organisation(knowledge_copy):
     edit_items(knowledge_copy, "status_groups.yml", "status_groups", "ukrainian", lambda g: g["en"].pop("button"))
     edit_items(knowledge_copy, "themes.yml", "themes", "study", lambda t: t.pop("en"))
-    edit_items(knowledge_copy, "organisations.yml", "organisations", "uaf", lambda o: o["en"].update(description="", name="UAF"))
+    edit_items(
+        knowledge_copy,
+        "organisations.yml",
+        "organisations",
+        "uaf",
+        lambda o: o["en"].update(description="", name="UAF"),
+    )
     problems = problems_of(knowledge_copy)
     assert "status_groups.yml: entry 'ukrainian': field 'en.button': is missing" in problems
     assert "themes.yml: entry 'study': field 'en': is missing: every entry needs its English texts" in problems
@@ -219,18 +260,28 @@ def other_placeholders_and_months(phrases):  # type: ignore[no-untyped-def]
     phrases["months"] = phrases["months"][:11]
 
 
-@pytest.mark.parametrize("change, expected", [
-    (missing_and_extra_keys, [
-        "phrases_en.yml: entry 'contact': is missing (phrases.yml has it)",
-        "phrases_en.yml: entry 'intent_labels.greet': is missing (phrases.yml has it)",
-        "phrases_en.yml: entry 'greeting': is not in phrases.yml (the keys must be the same)",
-    ]),
-    (other_placeholders_and_months, [
-        "phrases_en.yml: entry 'checked': field 'placeholders': has {day}, but phrases.yml has {date}",
-        "phrases_en.yml: entry 'unclear': field 'placeholders': has none, but phrases.yml has {organisation}",
-        "phrases_en.yml: entry 'months': must be a list of 12 texts, like in phrases.yml",
-    ]),
-], ids=["keys", "placeholders-and-months"])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            missing_and_extra_keys,
+            [
+                "phrases_en.yml: entry 'contact': is missing (phrases.yml has it)",
+                "phrases_en.yml: entry 'intent_labels.greet': is missing (phrases.yml has it)",
+                "phrases_en.yml: entry 'greeting': is not in phrases.yml (the keys must be the same)",
+            ],
+        ),
+        (
+            other_placeholders_and_months,
+            [
+                "phrases_en.yml: entry 'checked': field 'placeholders': has {day}, but phrases.yml has {date}",
+                "phrases_en.yml: entry 'unclear': field 'placeholders': has none, but phrases.yml has {organisation}",
+                "phrases_en.yml: entry 'months': must be a list of 12 texts, like in phrases.yml",
+            ],
+        ),
+    ],
+    ids=["keys", "placeholders-and-months"],
+)
 def test_phrases_en_must_match_phrases(knowledge_copy, change, expected):  # type: ignore[no-untyped-def]
     edit_phrases(knowledge_copy, change)
     problems = problems_of(knowledge_copy)

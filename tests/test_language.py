@@ -1,4 +1,5 @@
 """Which language a message is in (components/language.py), on its own and in the NLU pipeline."""
+
 from __future__ import annotations
 
 import re
@@ -13,32 +14,42 @@ from components.language import LanguageDetector, detect_language, message_langu
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Mag een asielzoeker bij ons werken?", "nl"),
-    ("Can an asylum seeker work for us?", "en"),
-    ("Hi there!", "en"),
-    ("hoi", "nl"),
-    ("bedankt!", "nl"),
-    ("thanks, that was helpful", "en"),
-    ("i am asylum seeker can i work", "en"),  # non-native English
-    ("ik ben statushouder mag ik studeren", "nl"),
-    ("TWV aanvragen, how?", None),  # as much of each: no verdict
-    ("TWV?", None),
-    ("ok", None),
-    ("", None),
-    ("<script>alert(1)</script>", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Mag een asielzoeker bij ons werken?", "nl"),
+        ("Can an asylum seeker work for us?", "en"),
+        ("Hi there!", "en"),
+        ("hoi", "nl"),
+        ("bedankt!", "nl"),
+        ("thanks, that was helpful", "en"),
+        ("i am asylum seeker can i work", "en"),  # non-native English
+        ("ik ben statushouder mag ik studeren", "nl"),
+        ("TWV aanvragen, how?", None),  # as much of each: no verdict
+        ("TWV?", None),
+        ("ok", None),
+        ("", None),
+        ("<script>alert(1)</script>", None),
+    ],
+)
 def test_detect_language(text, expected):
     assert detect_language(text) == expected
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    ("answer in Dutch please", "switch_language", "nl"),  # written in English, asks for Dutch
-    ("kun je in het Engels antwoorden?", "switch_language", "en"),
-    ("Mijn Nederlands is niet goed, kun je in het Engels schrijven?", "switch_language", "en"),  # the last one named
-    ("Mag ik in het Engels studeren?", "ask_study", "nl"),  # names a language, but is no switch request
-    ("I don't speak Dutch, can I still study?", "ask_study", "en"),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("answer in Dutch please", "switch_language", "nl"),  # written in English, asks for Dutch
+        ("kun je in het Engels antwoorden?", "switch_language", "en"),
+        (
+            "Mijn Nederlands is niet goed, kun je in het Engels schrijven?",
+            "switch_language",
+            "en",
+        ),  # the last one named
+        ("Mag ik in het Engels studeren?", "ask_study", "nl"),  # names a language, but is no switch request
+        ("I don't speak Dutch, can I still study?", "ask_study", "en"),
+    ],
+)
 def test_message_language(text, intent, expected):
     assert message_language(text, intent) == expected
 
@@ -79,4 +90,3 @@ def test_training_examples_are_detected_in_their_own_language():
                 dutch_as_english += found == "en"
     assert len(wrong_english) <= 2, wrong_english
     assert dutch_as_english / dutch_total <= 0.02
-

@@ -1,5 +1,6 @@
 """The intent classifier (components/linear_intent_classifier.py) on small data, with Rasa's own
 tokenizer and featurizers in front of it: ranking, confidences, saving and loading, clear errors."""
+
 from __future__ import annotations
 
 from typing import List, Tuple
@@ -16,10 +17,22 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.linear_intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
-    "ask_paid_work": ["mag een asielzoeker werken", "mag hij bij ons werken", "betaald werk voor asielzoekers",
-                      "kan ik een baan krijgen", "mag ik werken in nederland", "werken met een twv"],
-    "ask_study": ["mag ik studeren", "kan ik naar de universiteit", "een opleiding volgen aan het mbo",
-                  "studeren als statushouder", "mag ik naar het hbo", "kan ik een studie beginnen"],
+    "ask_paid_work": [
+        "mag een asielzoeker werken",
+        "mag hij bij ons werken",
+        "betaald werk voor asielzoekers",
+        "kan ik een baan krijgen",
+        "mag ik werken in nederland",
+        "werken met een twv",
+    ],
+    "ask_study": [
+        "mag ik studeren",
+        "kan ik naar de universiteit",
+        "een opleiding volgen aan het mbo",
+        "studeren als statushouder",
+        "mag ik naar het hbo",
+        "kan ik een studie beginnen",
+    ],
     "greet": ["hallo", "goedemorgen", "hoi daar", "hey", "goedemiddag", "hallo daar"],
 }
 
@@ -31,8 +44,12 @@ class Pipeline:
         self.storage = LocalModelStorage(tmp_path)
         self.tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
         self.featurizers = [
-            CountVectorsFeaturizer.create({**CountVectorsFeaturizer.get_default_config(), **extra}, self.storage,
-                                          Resource(name), ExecutionContext(None, node_name=name))
+            CountVectorsFeaturizer.create(
+                {**CountVectorsFeaturizer.get_default_config(), **extra},
+                self.storage,
+                Resource(name),
+                ExecutionContext(None, node_name=name),
+            )
             for name, extra in [("words", {}), ("chars", {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4})]
         ]
         self.resource = Resource("intents")
@@ -87,10 +104,13 @@ def test_untrained_classifier_leaves_messages_alone(tmp_path):
     assert message.get("intent") is None
 
 
-@pytest.mark.parametrize("examples, error", [
-    ({"greet": EXAMPLES["greet"]}, "at least two intents"),
-    ({"greet": EXAMPLES["greet"], "ask_study": ["mag ik studeren"]}, "at least two examples of every intent"),
-])
+@pytest.mark.parametrize(
+    "examples, error",
+    [
+        ({"greet": EXAMPLES["greet"]}, "at least two intents"),
+        ({"greet": EXAMPLES["greet"], "ask_study": ["mag ik studeren"]}, "at least two examples of every intent"),
+    ],
+)
 def test_too_little_data_gives_a_clear_error(tmp_path, examples, error):
     with pytest.raises(ValueError, match=error):
         Pipeline(tmp_path).train(examples)

@@ -1,4 +1,5 @@
 """The quick cross-validation indicator (scripts/nlu_quick_cv.py) on small, made-up data."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,12 @@ from scripts.nlu_quick_cv import cross_validate, load_examples, main
 
 NL = ["mag hij werken {}", "mag zij hier werken {}", "werken met een vergunning {}", "wanneer mag ik werken {}"]
 EN = ["can he work here {}", "may she work {}", "is working allowed {}", "when can I work {}"]
-STUDY_NL = ["kan ik studeren {}", "studeren aan de universiteit {}", "studie aan het hbo {}", "mag ik een opleiding doen {}"]
+STUDY_NL = [
+    "kan ik studeren {}",
+    "studeren aan de universiteit {}",
+    "studie aan het hbo {}",
+    "mag ik een opleiding doen {}",
+]
 STUDY_EN = ["can I study {}", "study at university {}", "college course {}", "may I take a course {}"]
 
 
@@ -39,7 +45,9 @@ def _data(tmp_path: Path, mixed_english: bool = False) -> Path:
 
 def test_examples_carry_their_language_and_lose_entity_markup(tmp_path):
     root = _data(tmp_path)
-    (root / "data" / "nlu" / "status.yml").write_text('version: "3.1"\nnlu:\n  - intent: inform_status\n    examples: |\n      - ik ben [statushouder](status)\n')
+    (root / "data" / "nlu" / "status.yml").write_text(
+        'version: "3.1"\nnlu:\n  - intent: inform_status\n    examples: |\n      - ik ben [statushouder](status)\n'
+    )
     examples = load_examples(root)
     assert ("ik ben statushouder", "inform_status", "nl") in examples
     assert {lang for _, _, lang in examples} == {"nl", "en"}

@@ -4,6 +4,7 @@ its own Redis key prefix. PostgreSQL is reached through a proxy the tests can cu
 
 The tests run in file order; the last ones stop parts of the stack.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,12 @@ def pg_proxy():
 def prod(trained_model, pg_proxy):
     tag = uuid.uuid4().hex[:10]
     settings = ProdSettings(
-        port=free_port(), pg_host="127.0.0.1", pg_port=pg_proxy.port, pg_database="regelhulp_test_%s" % tag,
-        redis_key_prefix="regelhulptest%s" % tag, replicas=2,
+        port=free_port(),
+        pg_host="127.0.0.1",
+        pg_port=pg_proxy.port,
+        pg_database="regelhulp_test_%s" % tag,
+        redis_key_prefix="regelhulptest%s" % tag,
+        replicas=2,
     )
     stack = ProdStack(trained_model, settings, name="test-prod", extra_env={"RASA_AUTH_TOKEN": TOKEN})
     stack.start()
@@ -100,15 +105,19 @@ def test_socketio_websocket_through_nginx(prod):
                     if packet == "2":  # engine.io ping
                         await ws.send("3")
                     elif packet.startswith(prefix):
-                        return packet[len(prefix):]
+                        return packet[len(prefix) :]
 
             await receive("0")  # engine.io open
             await ws.send("40")  # socket.io connect to the default namespace
             await receive("40")
             await ws.send('42["session_request",{"session_id":"%s"}]' % sender())
             session = json.loads(await receive("42"))[1]
-            await ws.send("42" + json.dumps(["user_uttered", {"message": "Mag een statushouder bij ons werken?",
-                                                               "session_id": session}]))
+            await ws.send(
+                "42"
+                + json.dumps(
+                    ["user_uttered", {"message": "Mag een statushouder bij ons werken?", "session_id": session}]
+                )
+            )
             event, message = json.loads(await receive("42"))
             assert event == "bot_uttered"
             return message
@@ -147,8 +156,10 @@ def test_personal_data_is_redacted_before_it_is_stored(prod):
     assert stored == ["Mag een asielzoeker bij ons werken? BSN [weggelaten], mail [weggelaten] of bel [weggelaten]."]
     connection = prod.settings.connect()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM events WHERE data LIKE '%111222333%' OR data LIKE '%amina@example%'"
-                       " OR data LIKE '%12345678%'")
+        cursor.execute(
+            "SELECT count(*) FROM events WHERE data LIKE '%111222333%' OR data LIKE '%amina@example%'"
+            " OR data LIKE '%12345678%'"
+        )
         assert cursor.fetchone()[0] == 0
     connection.close()
     assert "persoonsgegevens" not in say(prod.url, who, "bel me op 06-12345678")  # warned once
@@ -164,9 +175,14 @@ def test_insights_read_the_shared_postgresql_store(prod, tmp_path):
     who = sender()
     say(prod.url, who, "mail me: amina@example.nl " + "blorp " * 200)  # over 1000 characters: not understood
     s = prod.settings
-    done = subprocess.run([sys.executable, "-m", "scripts.insights", "--profile", "prod", "--out", str(tmp_path)],
-                          cwd=ROOT, env={**os.environ, "PGHOST": s.pg_host, "PGPORT": str(s.pg_port),
-                                         "PGDATABASE": s.pg_database}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.insights", "--profile", "prod", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PGHOST": s.pg_host, "PGPORT": str(s.pg_port), "PGDATABASE": s.pg_database},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     connection = s.connect()
     with connection.cursor() as cursor:

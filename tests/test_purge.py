@@ -1,4 +1,5 @@
 """`make purge`: old conversations go, recent ones stay (SQLite here; PostgreSQL in test_prod.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,15 +52,25 @@ def test_purge_deletes_only_conversations_idle_for_longer(tmp_path):
 def test_make_purge_command(tmp_path):
     db = tmp_path / "tracker.db"
     fill(SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db)))
-    done = subprocess.run([sys.executable, "-m", "scripts.purge", "--days", "10"], cwd=ROOT,
-                          env={**__import__("os").environ, "TRACKER_DB": str(db)}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.purge", "--days", "10"],
+        cwd=ROOT,
+        env={**__import__("os").environ, "TRACKER_DB": str(db)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "deleted 1 conversation" in done.stdout
     assert senders("sqlite:///%s" % db) == {"recent", "mixed"}
 
 
 def test_purge_of_a_missing_store_is_a_clear_message(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "scripts.purge", "--days", "10", "--profile", "prod"], cwd=ROOT,
-                          env={**__import__("os").environ, "PGPORT": "1"}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.purge", "--days", "10", "--profile", "prod"],
+        cwd=ROOT,
+        env={**__import__("os").environ, "PGPORT": "1"},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert "cannot reach the tracker store" in done.stderr

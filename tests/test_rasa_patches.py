@@ -1,4 +1,5 @@
 """regelhulp/rasa_patches.py: the patches change how much work Rasa does, never what it does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -161,8 +162,10 @@ def test_event_lookup_keeps_rasa_s_answers_for_unknown_names(patched):
 
 
 def test_events_deserialise_to_the_same_objects(patched):
-    serialised = sample_events() + [rasa_events.UserUttered("hoi", {"name": "greet", "confidence": 1.0}).as_dict(),
-                                    rasa_events.ActionExecuted("action_listen").as_dict()]
+    serialised = sample_events() + [
+        rasa_events.UserUttered("hoi", {"name": "greet", "confidence": 1.0}).as_dict(),
+        rasa_events.ActionExecuted("action_listen").as_dict(),
+    ]
     with_dict = rasa_events.deserialise_events(serialised)
     rasa_patches.revert()
     assert rasa_events.deserialise_events(serialised) == with_dict
@@ -211,7 +214,9 @@ def two_session_tracker(domain, sender: str):
             tracker.update(rasa_events.UserUttered("hoi %d" % turn, parse["intent"], [], parse))
             tracker.update(rasa_events.SlotSet("status", "asylum_seeker" if turn else None))
             tracker.update(rasa_events.ActionExecuted("utter_greet"))
-            tracker.update(rasa_events.BotUttered("Hallo %d.%d" % (session, turn), {"buttons": [{"title": "a", "payload": "/b"}]}))
+            tracker.update(
+                rasa_events.BotUttered("Hallo %d.%d" % (session, turn), {"buttons": [{"title": "a", "payload": "/b"}]})
+            )
             tracker.update(rasa_events.ActionExecuted("action_listen"))
     return tracker
 
@@ -253,12 +258,7 @@ def test_debug_log_values_are_copied_only_for_an_anonymisation_pipeline(patched,
 
 
 def test_only_debug_log_copies_qualify():
-    debug_only = (
-        "import copy\n"
-        "def f(x):\n"
-        "    structlogger.debug('e', value=copy.deepcopy(x))\n"
-        "    return x\n"
-    )
+    debug_only = "import copy\ndef f(x):\n    structlogger.debug('e', value=copy.deepcopy(x))\n    return x\n"
     assert rasa_patches.copies_only_for_debug_logs(debug_only)
     assert not rasa_patches.copies_only_for_debug_logs(debug_only + "def g(x):\n    return copy.deepcopy(x)\n")
     assert not rasa_patches.copies_only_for_debug_logs(debug_only + "def g(x):\n    return copy.copy(x)\n")
@@ -304,8 +304,13 @@ def test_server_entry_applies_the_patches_then_runs_rasa_s_command_line(switch, 
     import sys
 
     env = dict(os.environ, **{rasa_patches.SWITCH: switch, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3"})
-    done = subprocess.run([sys.executable, "-m", "regelhulp.rasa_server", "--version"], capture_output=True, text=True,
-                          env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "regelhulp.rasa_server", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert expected in done.stderr
     assert "Rasa Version" in done.stdout and "3.6." in done.stdout

@@ -1,5 +1,6 @@
 """regelhulp/rasa_patches.py, the patches for long conversations (apply_all): the same trackers, the
 same dialogue states and the same stored rows as Rasa, with less work per message."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from regelhulp import rasa_patches
 
-CONVERSATION = ["sqlite-wal", "sql-tracker-cache", "incremental-dialogue-states", "applied-events-by-type",
-                "gc-freeze-after-load"]
+CONVERSATION = [
+    "sqlite-wal",
+    "sql-tracker-cache",
+    "incremental-dialogue-states",
+    "applied-events-by-type",
+    "gc-freeze-after-load",
+]
 
 
 @pytest.fixture
@@ -36,9 +42,15 @@ def run(coroutine: Any) -> Any:
     return asyncio.new_event_loop().run_until_complete(coroutine)
 
 
-def user(text: str, intent: str, confidence: float = 0.9, entities: List[Dict[str, Any]] = ()) -> rasa_events.UserUttered:
-    parse = {"intent": {"name": intent, "confidence": confidence}, "entities": list(entities), "text": text,
-             "intent_ranking": [{"name": intent, "confidence": confidence}]}
+def user(
+    text: str, intent: str, confidence: float = 0.9, entities: List[Dict[str, Any]] = ()
+) -> rasa_events.UserUttered:
+    parse = {
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": list(entities),
+        "text": text,
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
     return rasa_events.UserUttered(text, parse["intent"], list(entities), parse)
 
 
@@ -97,8 +109,11 @@ def test_cached_reads_give_rasa_s_tracker_through_a_conversation(patched, domain
         assert "long" in rasa_patches.tracker_cache(store).entries
         turn(tracker, "vraag %d" % index, "ask_paid_work", "action_answer_rule", {"status": "asylum_seeker"})
         run(store.save(tracker))
-        rows = sqlite3.connect(str(tmp_path / "tracker.db")).execute(
-            "SELECT count(*) FROM events WHERE sender_id = 'long'").fetchone()[0]
+        rows = (
+            sqlite3.connect(str(tmp_path / "tracker.db"))
+            .execute("SELECT count(*) FROM events WHERE sender_id = 'long'")
+            .fetchone()[0]
+        )
         assert rows == len(tracker.events) + 1  # each event stored once (+ action_session_start, before the session)
     final = run(store.retrieve("long"))
     assert dicts(final) == dicts(rasa_read(store, "long")) == dicts(tracker)
@@ -155,8 +170,13 @@ def growing_trackers(domain: Domain, sender: str) -> List[DialogueStateTracker]:
     (fresh event objects, as from the store), with a fallback that is undone on the way."""
     tracker = new_tracker(domain, sender)
     for index in range(6):
-        turn(tracker, "vraag %d" % index, "ask_paid_work" if index % 2 else "inform_status", "action_answer_rule",
-             {"status": "asylum_seeker"} if index == 1 else None)
+        turn(
+            tracker,
+            "vraag %d" % index,
+            "ask_paid_work" if index % 2 else "inform_status",
+            "action_answer_rule",
+            {"status": "asylum_seeker"} if index == 1 else None,
+        )
     tracker.update(user("???", "nlu_fallback", 0.3))
     tracker.update(rasa_events.ActionExecuted("action_default_fallback"))
     tracker.update(rasa_events.UserUtteranceReverted())  # Rasa's own code from here on

@@ -1,6 +1,7 @@
 """Both Dutch spaCy pipeline paths: the project's own (blank Dutch + lookup lemmas + entity
 ruler) and a trained `nl_core_news_sm` base. For the trained path the test trains and packages a
 tiny Dutch pipeline under that name, then builds on it and trains a small Rasa NLU model on it."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,10 @@ def make_tiny_trained_dutch_package(folder: Path) -> Path:
     nlp.add_pipe("tagger")
     ner = nlp.add_pipe("ner")
     ner.add_label("LOC")
-    sentences = [("Ik woon in Utrecht", ["PRON", "VERB", "ADP", "PROPN"], [(11, 18, "LOC")]),
-                 ("Zij werkt in Arnhem", ["PRON", "VERB", "ADP", "PROPN"], [(13, 19, "LOC")])]
+    sentences = [
+        ("Ik woon in Utrecht", ["PRON", "VERB", "ADP", "PROPN"], [(11, 18, "LOC")]),
+        ("Zij werkt in Arnhem", ["PRON", "VERB", "ADP", "PROPN"], [(13, 19, "LOC")]),
+    ]
     examples = [Example.from_dict(nlp.make_doc(t), {"tags": tags, "entities": ents}) for t, tags, ents in sentences]
     random.seed(1)
     optimizer = nlp.initialize(lambda: examples)
@@ -75,7 +78,11 @@ def test_trained_model_path_builds_and_trains_with_rasa(tmp_path):
     out = tmp_path / "nl_regelhulp"
     build_run = subprocess.run(
         [sys.executable, "-m", "scripts.build_spacy_pipeline", "--output", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "nl_core_news_sm 3.4.0 + knowledge-base entity ruler" in build_run.stdout
     meta = json.loads((out / "meta.json").read_text())
@@ -96,14 +103,38 @@ def test_trained_model_path_builds_and_trains_with_rasa(tmp_path):
         "policies: []\n" % out
     )
     subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "nlu", "--config", "config.yml", "--nlu", "nlu.yml", "--out", "m",
-         "--fixed-model-name", "tiny"],
-        cwd=tmp_path, env=env, capture_output=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "nlu",
+            "--config",
+            "config.yml",
+            "--nlu",
+            "nlu.yml",
+            "--out",
+            "m",
+            "--fixed-model-name",
+            "tiny",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=True,
     )
     parse = subprocess.run(
-        [sys.executable, "-c", "import asyncio,json;from rasa.core.agent import Agent;a=Agent.load('m/tiny.tar.gz');"
-         "r=asyncio.run(a.parse_message('Mag een azc-bewoner werken?'));print(json.dumps([r['entities'],r['intent']['name']]))"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import asyncio,json;from rasa.core.agent import Agent;a=Agent.load('m/tiny.tar.gz');"
+            "r=asyncio.run(a.parse_message('Mag een azc-bewoner werken?'));print(json.dumps([r['entities'],r['intent']['name']]))",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     found, intent = json.loads(parse.stdout.strip().splitlines()[-1])
     assert [(e["entity"], e["value"]) for e in found] == [("status", "azc-bewoner")]

@@ -5,6 +5,7 @@ Oekraïne, tijdelijke bescherming" looks like a question about temporary protect
 assistant was waiting for the status, such a statement answers the waiting question; a short
 follow-up about someone else ("what about people from Ukraine?") does so after any answer.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,23 +22,29 @@ def bot_event(**metadata):
     return {"event": "bot", "text": "...", "metadata": metadata}
 
 
-@pytest.mark.parametrize("text", [
-    "Ik kom uit Oekraïne, tijdelijke bescherming",
-    "He came from Ukraine in 2023 and has the sticker in his passport",
-    "Ze heeft een verblijfsvergunning",
-    "hij zit in het azc",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik kom uit Oekraïne, tijdelijke bescherming",
+        "He came from Ukraine in 2023 and has the sticker in his passport",
+        "Ze heeft een verblijfsvergunning",
+        "hij zit in het azc",
+    ],
+)
 def test_statements_ask_nothing(text):
     assert not asks_something(text)
 
 
-@pytest.mark.parametrize("text", [
-    "Ik kom uit Oekraïne, mag ik werken",
-    "I am an asylum seeker, can I work",
-    "Mag een asielzoeker werken",
-    "hoeveel kost een TWV",
-    "Heeft een statushouder een vrijwilligersverklaring nodig",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik kom uit Oekraïne, mag ik werken",
+        "I am an asylum seeker, can I work",
+        "Mag een asielzoeker werken",
+        "hoeveel kost een TWV",
+        "Heeft een statushouder een vrijwilligersverklaring nodig",
+    ],
+)
 def test_questions_ask_something(text):
     assert asks_something(text)
 
@@ -48,10 +55,14 @@ def test_follow_up_openers():
 
 
 def _asked_for_status_then(text, entities=UKRAINIAN, intent="ask_ukraine_protection"):
-    question = user_event("Mag ik Nederlandse les volgen?", "ask_dutch_lessons", [{"name": "ask_dutch_lessons", "confidence": 1.0}])
+    question = user_event(
+        "Mag ik Nederlandse les volgen?", "ask_dutch_lessons", [{"name": "ask_dutch_lessons", "confidence": 1.0}]
+    )
     asked = bot_event(asks="status", rule_id="dutch_lessons")
     latest = user_event(text, intent, [{"name": intent, "confidence": 0.99}], entities)
-    return tracker(intent, text, status="ukrainian", theme="dutch_lessons", entities=entities, events=[question, asked, latest])
+    return tracker(
+        intent, text, status="ukrainian", theme="dutch_lessons", entities=entities, events=[question, asked, latest]
+    )
 
 
 def test_a_status_statement_after_the_status_question_answers_the_waiting_question():
@@ -61,28 +72,57 @@ def test_a_status_statement_after_the_status_question_answers_the_waiting_questi
 
 
 def test_a_new_question_after_the_status_question_is_answered_as_asked():
-    messages, _ = run(ActionAnswerRule(), _asked_for_status_then("Ik kom uit Oekraïne, tot wanneer geldt mijn bescherming?"))
+    messages, _ = run(
+        ActionAnswerRule(), _asked_for_status_then("Ik kom uit Oekraïne, tot wanneer geldt mijn bescherming?")
+    )
     assert messages[0]["rule_id"] == "ukraine_protection"
 
 
 def test_a_status_statement_after_a_full_answer_is_a_new_question():
-    question = user_event("Mag een asielzoeker werken?", "ask_paid_work", [{"name": "ask_paid_work", "confidence": 1.0}])
+    question = user_event(
+        "Mag een asielzoeker werken?", "ask_paid_work", [{"name": "ask_paid_work", "confidence": 1.0}]
+    )
     answered = bot_event(rule_id="paid_work", status="asylum_seeker")
     text = "Ik ben statushouder en wil graag studeren"
     entities = [{"entity": "status", "value": "status_holder"}]
     latest = user_event(text, "ask_study", [{"name": "ask_study", "confidence": 0.95}], entities)
-    messages, _ = run(ActionAnswerRule(), tracker("ask_study", text, status="status_holder", theme="paid_work",
-                                                  entities=entities, events=[question, answered, latest]))
+    messages, _ = run(
+        ActionAnswerRule(),
+        tracker(
+            "ask_study",
+            text,
+            status="status_holder",
+            theme="paid_work",
+            entities=entities,
+            events=[question, answered, latest],
+        ),
+    )
     assert messages[0]["rule_id"] == "study"
 
 
 def test_a_short_follow_up_about_someone_else_answers_the_theme_for_that_status():
-    question = user_event("Can status holders get student finance?", "ask_student_finance", [{"name": "ask_student_finance", "confidence": 1.0}])
+    question = user_event(
+        "Can status holders get student finance?",
+        "ask_student_finance",
+        [{"name": "ask_student_finance", "confidence": 1.0}],
+    )
     answered = bot_event(rule_id="student_finance", status="status_holder")
     text = "what about people from Ukraine?"
-    latest = user_event(text, "ask_ukraine_protection", [{"name": "ask_ukraine_protection", "confidence": 0.7}], UKRAINIAN)
-    messages, _ = run(ActionAnswerRule(), tracker("ask_ukraine_protection", text, status="ukrainian", theme="student_finance",
-                                                  entities=UKRAINIAN, language="en", events=[question, answered, latest]))
+    latest = user_event(
+        text, "ask_ukraine_protection", [{"name": "ask_ukraine_protection", "confidence": 0.7}], UKRAINIAN
+    )
+    messages, _ = run(
+        ActionAnswerRule(),
+        tracker(
+            "ask_ukraine_protection",
+            text,
+            status="ukrainian",
+            theme="student_finance",
+            entities=UKRAINIAN,
+            language="en",
+            events=[question, answered, latest],
+        ),
+    )
     assert messages[0]["rule_id"] == "student_finance"
 
 
@@ -92,8 +132,16 @@ def test_a_facet_that_does_not_concern_the_status_gives_the_overview_and_is_not_
     facet = concerned[0]
     other = next(g.id for g in kb.status_groups if g.id not in facet.statuses and g.id != "other")
     entry = kb.rule(facet.entry)
-    messages, _ = run(ActionAnswerRule(), tracker(entry.intent, "/%s" % entry.intent, status=other, theme=entry.id,
-                                                  entities=[{"entity": "facet", "value": facet.id}]))
+    messages, _ = run(
+        ActionAnswerRule(),
+        tracker(
+            entry.intent,
+            "/%s" % entry.intent,
+            status=other,
+            theme=entry.id,
+            entities=[{"entity": "facet", "value": facet.id}],
+        ),
+    )
     assert all(m.get("facet_id") != facet.id for m in messages)
     titles = [b["title"] for m in messages for b in m.get("buttons") or []]
     assert facet.label_in("nl") not in titles
@@ -110,4 +158,7 @@ def test_a_facet_naming_an_unknown_status_group_is_an_error_with_file_entry_and_
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(KnowledgeError) as error:
         load(knowledge_copy)
-    assert any("facets/volunteering.yml" in str(p) and "statuses" in str(p) and "asielzoeker" in str(p) for p in error.value.problems)
+    assert any(
+        "facets/volunteering.yml" in str(p) and "statuses" in str(p) and "asielzoeker" in str(p)
+        for p in error.value.problems
+    )

@@ -1,5 +1,6 @@
 """The training fingerprint covers the source files only: the bytecode that `rasa train` writes
 when it imports components/ (and other untracked litter) must not make the next run train again."""
+
 from __future__ import annotations
 
 import py_compile
@@ -25,7 +26,9 @@ def _copy_inputs(target: Path) -> None:
 def _litter(root: Path) -> None:
     """What a training run or an editor leaves behind in components/."""
     for module in (root / "components").glob("*.py"):
-        py_compile.compile(str(module), cfile=str(root / "components" / "__pycache__" / (module.stem + ".cpython-310.pyc")))
+        py_compile.compile(
+            str(module), cfile=str(root / "components" / "__pycache__" / (module.stem + ".cpython-310.pyc"))
+        )
     (root / "components" / "stray.pyc").write_bytes(b"\x00bytecode")
     (root / "components" / ".intent_resolver.py.swp").write_bytes(b"swap")
 

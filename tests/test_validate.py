@@ -1,4 +1,5 @@
 """`make validate`'s consistency checks between the knowledge base and the Rasa data."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +33,10 @@ def test_intent_with_too_few_examples(project):
     item = next(i for i in data["nlu"] if i.get("intent") == "ask_volunteering")
     item["examples"] = "".join("- voorbeeld %d\n" % n for n in range(MIN_EXAMPLES - 1))
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    assert "intent 'ask_volunteering' has %d Dutch NLU examples; at least %d are needed" % (MIN_EXAMPLES - 1, MIN_EXAMPLES) in problems(project)
+    assert "intent 'ask_volunteering' has %d Dutch NLU examples; at least %d are needed" % (
+        MIN_EXAMPLES - 1,
+        MIN_EXAMPLES,
+    ) in problems(project)
 
 
 def test_intent_with_too_few_english_examples(project):
@@ -42,8 +46,11 @@ def test_intent_with_too_few_english_examples(project):
     item["examples"] = "".join("- example %d\n" % n for n in range(MIN_EXAMPLES_EN - 1))
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     found = problems(project)
-    assert "intent 'ask_volunteering' has %d English NLU examples (in data/nlu/en); at least %d are needed" % (
-        MIN_EXAMPLES_EN - 1, MIN_EXAMPLES_EN) in found, found
+    assert (
+        "intent 'ask_volunteering' has %d English NLU examples (in data/nlu/en); at least %d are needed"
+        % (MIN_EXAMPLES_EN - 1, MIN_EXAMPLES_EN)
+        in found
+    ), found
     # Dutch examples do not count as English ones, however many there are
     assert not any("ask_volunteering' has" in p and "Dutch" in p for p in found)
 
@@ -130,7 +137,9 @@ def test_validate_warns_about_stale_rules_and_still_passes(project, capsys):
 def test_validate_prints_no_warning_when_everything_is_fresh(project, capsys):
     kb = load(project / "knowledge")
     today = max(r.checked for r in kb.rules)  # fresh, and before every date still to come
-    assert today < min(d for r in kb.rules for d in (r.pending_from, r.valid_until) if d and d > max(x.checked for x in kb.rules))
+    assert today < min(
+        d for r in kb.rules for d in (r.pending_from, r.valid_until) if d and d > max(x.checked for x in kb.rules)
+    )
     assert main(project, today=today) == 0
     assert "Warning" not in capsys.readouterr().out
 
@@ -145,14 +154,19 @@ def _set(project: Path, file: str, entry_id: str, **values) -> None:  # type: ig
 def test_validate_warns_about_passed_dates_on_both_sides_of_each_date(project, capsys):
     """pending_from 2026-06-12 with a check before it; until 2027-03-04."""
     _set(project, "work.yml", "paid_work", checked=dt.date(2026, 5, 1))
-    for today, expected in ((dt.date(2026, 6, 11), set()),
-                            (dt.date(2026, 6, 12), {"paid_work"}),
-                            (dt.date(2027, 3, 4), {"paid_work"}),
-                            (dt.date(2027, 3, 5), {"paid_work", "ukraine_protection", "ukraine_notification"})):
+    for today, expected in (
+        (dt.date(2026, 6, 11), set()),
+        (dt.date(2026, 6, 12), {"paid_work"}),
+        (dt.date(2027, 3, 4), {"paid_work"}),
+        (dt.date(2027, 3, 5), {"paid_work", "ukraine_protection", "ukraine_notification"}),
+    ):
         assert main(project, today=today) == 0
         out = capsys.readouterr().out
-        warned = {line.split("entry '")[1].split("'")[0] for line in out.splitlines()
-                  if line.startswith("- ") and ("meant to start" in line or "which has passed" in line)}
+        warned = {
+            line.split("entry '")[1].split("'")[0]
+            for line in out.splitlines()
+            if line.startswith("- ") and ("meant to start" in line or "which has passed" in line)
+        }
         assert expected <= warned, (today, warned)
         assert "paid_work" in warned or today < dt.date(2026, 6, 12)
         assert ("ukraine_protection" in warned) == (today > dt.date(2027, 3, 4)), today

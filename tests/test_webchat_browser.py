@@ -7,6 +7,7 @@ to a rule question. Screenshots: reports/webchat-quick-replies.png
 
 rasa-webchat is fetched by scripts/setup_browser.sh (run by `make test`); it talks socket.io with
 long polling first, so its page is served from the origin the test stack allows (conftest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,10 @@ class PageHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         path = self.path.split("?", 1)[0]
         if path == "/":
-            body, kind = (WEBCHAT / "index.html").read_text().replace("{{RASA_URL}}", self.rasa_url).encode(), "text/html"
+            body, kind = (
+                (WEBCHAT / "index.html").read_text().replace("{{RASA_URL}}", self.rasa_url).encode(),
+                "text/html",
+            )
         elif path == "/rasa-webchat.js":
             body, kind = BUNDLE.read_bytes(), "text/javascript"
         else:
@@ -71,7 +75,8 @@ def wait_for_response(page, count, pattern):
              const all = [...document.querySelectorAll(selector)].slice(count);
              return all.some(m => new RegExp(pattern, 'i').test(m.textContent));
            }""",
-        arg=[RESPONSES, count, pattern], timeout=45000,
+        arg=[RESPONSES, count, pattern],
+        timeout=45000,
     )
 
 
@@ -80,7 +85,6 @@ def ask(page, text, pattern):
     page.fill(".rw-new-message", text)
     page.keyboard.press("Enter")
     wait_for_response(page, before, pattern)
-
 
 
 def test_rasa_webchat_shows_answers_and_quick_replies(browser, webchat_site, stack, kb):

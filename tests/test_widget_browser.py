@@ -3,6 +3,7 @@ Rasa and action servers: keyboard use, answers with source links, quick replies,
 in the tracker, reload, HTML shown as text, the error state, staff mode's link to the kennisbank,
 and an axe-core scan. The kennisbank page itself: search and filters, without JavaScript, under its
 Content-Security-Policy, and an axe-core scan."""
+
 from __future__ import annotations
 
 import json
@@ -74,12 +75,13 @@ def ask(page, text, expect):
 
 def bot_text_since(page, bots_before):
     """The text of the bot messages after the first `bots_before` ones."""
-    return page.evaluate("[...document.querySelectorAll('.rh-bot')].slice(%d).map(x => x.textContent).join(' ')" % bots_before)
+    return page.evaluate(
+        "[...document.querySelectorAll('.rh-bot')].slice(%d).map(x => x.textContent).join(' ')" % bots_before
+    )
 
 
 def session_id(page):
     return page.evaluate("sessionStorage.getItem('regelhulp.session')")
-
 
 
 def test_keyboard_question_answer_with_source_link_and_escape(page, site):
@@ -123,12 +125,19 @@ def test_quick_reply_feedback_and_reload(page, site, stack):
     ask(page, "mag hij studeren?", "Statushouder")
     bots = page.locator(".rh-bot").count()
     page.get_by_role("button", name="Statushouder (heeft een verblijfsvergunning)").click()
-    page.wait_for_function("(() => { const b = [...document.querySelectorAll('.rh-bot')].slice(%d);"
-                           " return /Bron:/.test(b.map(x => x.textContent).join(' ')); })()" % bots, timeout=30000)
+    page.wait_for_function(
+        "(() => { const b = [...document.querySelectorAll('.rh-bot')].slice(%d);"
+        " return /Bron:/.test(b.map(x => x.textContent).join(' ')); })()" % bots,
+        timeout=30000,
+    )
     page.get_by_role("button", name="Nuttig antwoord", exact=True).last.click()
     page.wait_for_timeout(1500)
     events = tracker_events(stack, session_id(page))
-    feedback = [e for e in events if e.get("event") == "user" and (e.get("parse_data") or {}).get("intent", {}).get("name") == "feedback"]
+    feedback = [
+        e
+        for e in events
+        if e.get("event") == "user" and (e.get("parse_data") or {}).get("intent", {}).get("name") == "feedback"
+    ]
     assert feedback and {"entity": "feedback_value", "value": "up"} in [
         {"entity": x["entity"], "value": x["value"]} for x in feedback[-1]["parse_data"]["entities"]
     ]
@@ -167,7 +176,9 @@ def test_accessibility_scan_and_screenshot(page, site):
     open_with_keyboard(page, site)
     ask(page, "Mag een statushouder bij ons werken?", "TWV")
     page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
-    result = page.evaluate("axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    result = page.evaluate(
+        "axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+    )
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)
@@ -188,7 +199,7 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, site):
     context.close()
 
 
-EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 ANSWER_OFFSET = """(() => {
   const log = document.querySelector('.rh-log'), bots = document.querySelectorAll('.rh-bot');
   const answer = bots[bots.length - 1];
@@ -215,7 +226,10 @@ def test_phone_a_long_answer_is_shown_from_its_start_and_the_privacy_notice_shri
     ask(page, "Wat zijn de regels voor betaald werk?", "Bron")  # a general question: the overview, a long answer
     page.wait_for_timeout(300)  # anything that might still scroll (fonts, layout)
     where = page.evaluate(ANSWER_OFFSET)
-    assert where["answerHeight"] > where["viewHeight"], (where, bot_text_since(page, bots))  # a long answer: it does not fit
+    assert where["answerHeight"] > where["viewHeight"], (
+        where,
+        bot_text_since(page, bots),
+    )  # a long answer: it does not fit
     assert abs(where["offset"] - where["padding"]) <= 2, where  # its first line at the top of the view
     assert where["scrollTop"] < where["maxScroll"] - 50, where  # not scrolled to the bottom
     assert page.evaluate("document.activeElement.id") == "rh-input"  # focus unchanged
@@ -233,7 +247,9 @@ def test_phone_a_long_answer_is_shown_from_its_start_and_the_privacy_notice_shri
     page.screenshot(path=str(reports / "widget-360x740.png"))
 
     page.add_script_tag(path=str(ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"))
-    result = page.evaluate("axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    result = page.evaluate(
+        "axe.run(document.querySelector('.rh-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+    )
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], [(v["id"], v["help"]) for v in serious]
 
@@ -297,8 +313,14 @@ def visible_entries(page):
 
 def test_kennisbank_search_and_filters(page, web_only, kb):
     errors = []  # console errors, e.g. what the Content-Security-Policy blocked (the favicon 404 aside)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
-            and not message.location.get("url", "").endswith("/favicon.ico") else None)
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
     page.goto(web_only + "kennisbank")
     page.wait_for_selector("#kb-filters:not([hidden])")
     texts = {rid: fold(text) for rid, text in page.evaluate(ENTRY_TEXTS).items()}
