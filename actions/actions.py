@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import answers, conversation
 from actions.facet_selection import FOLLOW_UP_SCORE, FacetSelector
 from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
-from components.language import asks_something, foreign_language, opens_follow_up
+from components.language import asks_something, foreign_language, opens_follow_up, refers_back
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ CLEAR_FACET_SCORE = 0.45
 # "Bedoel je ...?" offers at most this many topics, each at least this likely.
 MAX_OPTIONS = 2
 OPTION_FLOOR = 0.1
+# A message of at most this many words after an answer, which the classifier does not take for a rule
+# question and which is no known kind of refusal, is probably about the answer ("hoe lang heeft hij
+# daarvoor?"): the entry's likely concrete questions are offered (at most FOLLOW_UP_OPTIONS of them).
+MAX_FOLLOW_UP_WORDS = 8
+FOLLOW_UP_OPTIONS = 3
 # After this many messages in a row that were not understood, the helpdesk contacts are given.
 MAX_NOT_UNDERSTOOD = 2
 # A message of at most this many words that names a status and asks nothing ("ik kom uit Oekraïne,
@@ -297,6 +302,10 @@ class ActionNotUnderstood(RegelhulpAction):
         if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
             send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=lang))
             return []
+        if not options or options[0] in ("out_of_scope",) or not _rule_intents(ranking, floor=0.3):
+            offered = _follow_up_options(dispatcher, tracker)
+            if offered is not None:
+                return offered
         send(dispatcher, answers.did_you_mean(KB, options, lang))
         return []
 
@@ -315,6 +324,23 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
             text, lang, [theme.id] + [r.id for r in KB.rules if KB.overlap(r.intent, theme.intent)]
         )
     return _answer(dispatcher, tracker, KB.rule(match.facet.entry) or theme, match.facet) if match else None
+
+
+def _follow_up_options(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """A short message after an answer, not clearly about one of its concrete questions: the entry's
+    most similar concrete questions as buttons (instead of a refusal or other topics), else None."""
+    theme = KB.rule(tracker.get_slot("theme"))
+    text = _text(tracker)
+    if theme is None or _is_payload(text) or len(text.split()) > MAX_FOLLOW_UP_WORDS or not refers_back(text):
+        return None
+    if KB.refusal_for(text):
+        return None
+    status = tracker.get_slot("status")
+    ranked = [m.facet for m in SELECTOR.ranking(text, _language(tracker), [theme.id]) if m.facet.concerns(status)]
+    if not ranked:
+        return None
+    send(dispatcher, answers.did_you_mean_question(KB, theme, ranked[:FOLLOW_UP_OPTIONS], _language(tracker)))
+    return []
 
 
 def _not_understood_in_a_row(tracker: Tracker) -> int:
@@ -340,6 +366,9 @@ class ActionRefuse(RegelhulpAction):
             follow_up = _follow_up(dispatcher, tracker)  # "hoe lang duurt dat?" after a question about a TWV
             if follow_up is not None:
                 return follow_up
+            offered = _follow_up_options(dispatcher, tracker)  # "hoe lang heeft hij daarvoor?"
+            if offered is not None:
+                return offered
         send(dispatcher, answers.refusal(KB, refused, _language(tracker)))
         return []
 

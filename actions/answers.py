@@ -310,6 +310,20 @@ def did_you_mean(kb: KnowledgeBase, options: List[str], lang: str = DEFAULT_LANG
     return _reply(kb.phrase("did_you_mean", lang), lang, buttons, asks="intent", options=list(options))
 
 
+def did_you_mean_question(
+    kb: KnowledgeBase, entry: RuleEntry, facets: List[Facet], lang: str = DEFAULT_LANGUAGE
+) -> Reply:
+    """A short message after an answer that is not clearly a question of the entry ("hoe lang heeft
+    hij daarvoor?"): the entry's likely concrete questions as buttons, its overview and 'something else'."""
+    buttons = [{"title": f.label_in(lang), "payload": _payload(entry.intent, facet=f.id)} for f in facets]
+    buttons.append(
+        {"title": kb.phrase("more_about", lang).format(title=entry.title_in(lang)), "payload": _payload(entry.intent)}
+    )
+    buttons.append({"title": kb.phrase("something_else", lang), "payload": "/out_of_scope"})
+    text = kb.phrase("did_you_mean_question", lang).format(title=entry.title_in(lang))
+    return _reply(text, lang, buttons, asks="facet", rule_id=entry.id, options=[f.id for f in facets])
+
+
 def _site_and_path(url: str) -> str:
     parsed = urlparse(url)
     return (_site(url) + parsed.path).rstrip("/")

@@ -126,6 +126,19 @@ _FOLLOW_UP_OPENER = re.compile(
 )
 
 
+# Words that point back to what was said before ("hoe lang heeft hij daarvoor?", "how much does it cost?").
+_REFERS_BACK = re.compile(
+    r"\b(dat|dit|die|deze|daar\w*|hier\w*|ervoor|erna|ermee|het|hij|zij|ze|hem|haar|that|this|these|those|it|there|"
+    r"then|he|she|they|him|her|them)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a message points back to what was said before, or starts like a follow-up."""
+    return bool(_REFERS_BACK.search(text)) or opens_follow_up(text)
+
+
 def asks_something(text: str) -> bool:
     """Whether a message asks a question (rather than only telling something)."""
     return bool(_QUESTION.search(text))

@@ -162,3 +162,24 @@ def test_a_facet_naming_an_unknown_status_group_is_an_error_with_file_entry_and_
         "facets/volunteering.yml" in str(p) and "statuses" in str(p) and "asielzoeker" in str(p)
         for p in error.value.problems
     )
+
+
+def test_a_short_message_about_the_answer_gets_the_entrys_questions_instead_of_a_refusal(kb):
+    from actions.actions import ActionRefuse
+
+    text = "Hoe lang heeft hij daarvoor?"
+    track = tracker("out_of_scope", text, status="status_holder", theme="civic_integration")
+    messages, _ = run(ActionRefuse(), track)
+    assert messages[0]["asks"] == "facet" and messages[0]["rule_id"] == "civic_integration"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert "/ask_civic_integration" in payloads and "/out_of_scope" in payloads
+    offered = [kb.facet(f) for f in messages[0]["options"]]
+    assert offered and all(f.entry == "civic_integration" and f.concerns("status_holder") for f in offered)
+
+
+@pytest.mark.parametrize("text", ["Wie is de koning van Nederland?", "Kun je een gedicht schrijven?"])
+def test_a_short_unrelated_message_after_an_answer_is_still_refused(kb, text):
+    from actions.actions import ActionRefuse
+
+    messages, _ = run(ActionRefuse(), tracker("out_of_scope", text, status="status_holder", theme="civic_integration"))
+    assert "asks" not in messages[0] and not messages[0].get("buttons")
