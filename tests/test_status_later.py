@@ -183,3 +183,18 @@ def test_a_short_unrelated_message_after_an_answer_is_still_refused(kb, text):
 
     messages, _ = run(ActionRefuse(), tracker("out_of_scope", text, status="status_holder", theme="civic_integration"))
     assert "asks" not in messages[0] and not messages[0].get("buttons")
+
+
+@pytest.mark.parametrize(
+    "text, group",
+    [
+        ("Mijn asielaanvraag is afgewezen. Mag ik blijven werken?", "other"),
+        ("my asylum claim was refused, can I keep my job", "other"),
+        ("ik heb nog geen verblijfsvergunning, mag ik stage lopen", "asylum_seeker"),
+        ("A Ukrainian woman with an O-document has applied", "ukrainian"),
+        ("she has an o-document", "ukrainian"),
+    ],
+)
+def test_who_it_is_about_in_everyday_words(kb, text, group):
+    # the person's situation, not the words: a rejected asylum seeker is no asylum seeker in the procedure
+    assert [g for _, _, g in kb.status_mentions(text)] == [group]
