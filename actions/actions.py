@@ -58,6 +58,9 @@ OPTION_FLOOR = 0.1
 # daarvoor?"): the entry's likely concrete questions are offered (at most FOLLOW_UP_OPTIONS of them).
 MAX_FOLLOW_UP_WORDS = 8
 FOLLOW_UP_OPTIONS = 3
+# A message that names two status groups is about their rules: a rule intent this likely is answered
+# with a part per status, even when the classifier is not sure enough for a single answer.
+TWO_STATUS_FLOOR = 0.15
 # After this many messages in a row that were not understood, the helpdesk contacts are given.
 MAX_NOT_UNDERSTOOD = 2
 # A message of at most this many words that names a status and asks nothing ("ik kom uit Oekraïne,
@@ -188,9 +191,14 @@ def _answer(
     status = tracker.get_slot("status")
     options = [o for o in _entity_values(tracker, "status_option") if KB.status_group(o)]
     if facet is not None and not facet.concerns(status):
-        facet = (
-            None  # "how do I apply for a volunteer statement?" for a status holder: the overview says none is needed
-        )
+        # "how do I apply for a volunteer statement?" for a status holder: the overview says none is needed
+        facet = None
+    if len(options) >= 2 and not entry.depends_on_status and (facet is None or not _facet_depends_on_status(facet)):
+        # "two candidates, one with a permit, one from Ukraine: what must I arrange?": the neighbouring
+        # entry whose answer differs per status gives each of them a part
+        neighbour = _status_dependent_candidate(tracker, entry)
+        if neighbour is not None:
+            entry, facet = neighbour, None
     events: List[EventType] = [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     needs_status = entry.depends_on_status if facet is None else _facet_depends_on_status(facet)
     if len(options) >= 2 and (entry.depends_on_status or needs_status):
@@ -203,6 +211,17 @@ def _answer(
     else:
         send(dispatcher, answers.rule_answer(KB, entry, status, lang, also))
     return events
+
+
+def _status_dependent_candidate(tracker: Tracker, entry: Optional[RuleEntry] = None) -> Optional[RuleEntry]:
+    """Among the message's likely rule intents, the first whose answer depends on the status (and
+    that answers a question neighbouring `entry`'s, when given)."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    for intent in _rule_intents(ranking, floor=TWO_STATUS_FLOOR)[:3]:
+        candidate = KB.rule_for_intent(intent)
+        if candidate and candidate.depends_on_status and (entry is None or KB.overlap(intent, entry.intent)):
+            return candidate
+    return None
 
 
 def _facet_depends_on_status(facet: Facet) -> bool:
@@ -288,6 +307,10 @@ class ActionNotUnderstood(RegelhulpAction):
         follow_up = _follow_up(dispatcher, tracker)
         if follow_up is not None:
             return follow_up
+        if len(_entity_values(tracker, "status_option")) >= 2:
+            candidate = _status_dependent_candidate(tracker)  # "een Oekraïner en een asielzoeker: wat moet ik regelen?"
+            if candidate is not None:
+                return _answer(dispatcher, tracker, candidate, None)
         ranking = [r for r in tracker.latest_message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
         options = _rule_intents(ranking)[:MAX_OPTIONS]
         theme = KB.rule(tracker.get_slot("theme"))

@@ -352,10 +352,15 @@ class KnowledgeBase:
 
     def statuses_side_by_side(self, text: str) -> List[str]:
         """Two or more status groups named as alternatives ("een asielzoeker of een statushouder",
-        "asylum seekers and status holders"), else []. A status named in passing elsewhere in the
-        message ("in het azc, maar met een verblijfsvergunning") is not an alternative."""
+        "asylum seekers and status holders"), or as two people the question is about ("my wife has a
+        residence permit and I am still an asylum seeker ... can we both work?"), else []. A status
+        named in passing elsewhere in the message ("in het azc, maar met een verblijfsvergunning")
+        is not an alternative."""
         folded = fold(text)
         mentions = self.status_mentions(text)
+        named = list(dict.fromkeys(g for _, _, g in mentions))
+        if len(named) >= 2 and _TWO_PEOPLE.search(folded):
+            return named
         groups: List[str] = []
         for (_, end, first), (start, _, second) in zip(mentions, mentions[1:]):
             between = folded[end:start]
@@ -363,6 +368,8 @@ class KnowledgeBase:
                 first != second
                 and len(between.split()) <= 4
                 and re.search(r"\b(of|en|or|and|en/of|and/or)\b|/|,", between)
+                # "in het azc, maar met een verblijfsvergunning": one person, described twice
+                and not re.search(r"\b(maar|but|wel|nu|now|inmiddels|al)\b", between)
             ):
                 groups += [g for g in (first, second) if g not in groups]
         return groups if len(groups) >= 2 else []
@@ -448,6 +455,13 @@ def _one_edit_apart(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+# Words that say a question is about two (or more) people, each with their own status.
+_TWO_PEOPLE = re.compile(
+    r"\b(allebei|alle twee|beiden|beide|elk van|ieder van|voor elk|voor ieder|twee kandidaten|twee mensen|"
+    r"de een .{1,60} de ander|both|each of|for each|two candidates|two people|two employees|one .{1,60} the other)\b"
+)
 
 
 def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tuple[int, int, str]]:

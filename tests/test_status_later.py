@@ -198,3 +198,46 @@ def test_a_short_unrelated_message_after_an_answer_is_still_refused(kb, text):
 def test_who_it_is_about_in_everyday_words(kb, text, group):
     # the person's situation, not the words: a rejected asylum seeker is no asylum seeker in the procedure
     assert {g for _, _, g in kb.status_mentions(text)} == {group}
+
+
+def test_two_people_with_their_own_status_are_two_options(kb):
+    text = (
+        "My wife has a residence permit and I am still an asylum seeker, 5 months in the procedure. Can we both work?"
+    )
+    assert set(kb.statuses_side_by_side(text)) == {"status_holder", "asylum_seeker"}
+    assert kb.statuses_side_by_side("Hij zit in het azc, maar met een verblijfsvergunning. Mag hij werken?") == []
+
+
+def test_two_statuses_with_an_unsure_rule_question_get_a_part_each(kb):
+    from actions.actions import ActionNotUnderstood
+
+    text = "Twee kandidaten: een Oekraïner en een asielzoeker. Wat moet ik voor elk van hen regelen?"
+    entities = [
+        {"entity": "status_option", "value": "ukrainian"},
+        {"entity": "status_option", "value": "asylum_seeker"},
+    ]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "out_of_scope", "confidence": 0.3},
+        {"name": "ask_paid_work", "confidence": 0.2},
+    ]
+    track = tracker("nlu_fallback", text, entities=entities)
+    track.latest_message["intent_ranking"] = ranking
+    messages, _ = run(ActionNotUnderstood(), track)
+    assert messages[0]["rule_id"] == "paid_work" and messages[0]["statuses"] == ["ukrainian", "asylum_seeker"]
+
+
+def test_two_statuses_for_an_entry_that_does_not_depend_on_them_use_the_neighbour_that_does(kb):
+    text = "We have two candidates: one has refugee status, the other is from Ukraine. What do I arrange for each?"
+    entities = [
+        {"entity": "status_option", "value": "status_holder"},
+        {"entity": "status_option", "value": "ukrainian"},
+    ]
+    track = tracker("ask_ukraine_notification", text, entities=entities, language="en")
+    track.latest_message["intent_ranking"] = [
+        {"name": "ask_ukraine_notification", "confidence": 0.7},
+        {"name": "ask_paid_work", "confidence": 0.2},
+    ]
+    assert not kb.rule("ukraine_notification").depends_on_status
+    messages, _ = run(ActionAnswerRule(), track)
+    assert messages[0]["rule_id"] == "paid_work" and messages[0]["statuses"] == ["status_holder", "ukrainian"]
