@@ -52,7 +52,7 @@ _ENGLISH_CUES = """
     allowance municipality pay paid get apply need know want find human person speak talk
     english dutch company our us there help can't don't doesn't isn't i'm what's
     later cya cu r thx real benefit benefits keeping keep trial placement wage wages salary
-    contract fine fines rules rule allowed
+    contract fine fines rules rule allowed hi hey anybody home
 """
 
 _ALL = {
