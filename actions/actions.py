@@ -15,10 +15,10 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import answers, conversation
-from actions.facet_selection import FOLLOW_UP_SCORE, FacetSelector
-from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
-from components.language import asks_something, foreign_language, opens_follow_up, refers_back
+from regelhulp import conversation, replies
+from regelhulp.facet_selection import FOLLOW_UP_SCORE, FacetSelector
+from regelhulp.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
+from regelhulp.language import asks_something, foreign_language, opens_follow_up, refers_back
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ KB: KnowledgeBase = load()
 logger.info("Knowledge base loaded: %d rules, fingerprint %s", len(KB.rules), KB.fingerprint)
 
 
-def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> None:
+def send(dispatcher: CollectingDispatcher, reply: replies.Reply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, **reply.metadata)
 
 
@@ -46,7 +46,7 @@ def _entity_values(tracker: Tracker, entity: str) -> List[str]:
 
 SELECTOR = FacetSelector(KB)
 # With the status unknown, a concrete question must be at least this probable (else the status is
-# asked for the overview). Chosen on tests/dev/real_*.yml together with the browser tests' vague questions.
+# asked for the overview). Chosen on eval/development/real_*.yml together with the browser tests' vague questions.
 UNKNOWN_STATUS_FACET_PROBABILITY = 0.3
 # A message that is clearly like one concrete question (when the classifier saw no rule question in it).
 CLEAR_FACET_SCORE = 0.45
@@ -163,7 +163,7 @@ def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
         return _status_given(dispatcher, tracker)
     entry = KB.rule_for_intent(intent)
     if entry is None:
-        send(dispatcher, answers.capabilities(KB, lang))
+        send(dispatcher, replies.capabilities(KB, lang))
         return []
     text = _text(tracker)
     facet = KB.facet(next(iter(_entity_values(tracker, "facet")), None))
@@ -202,14 +202,14 @@ def _answer(
     events: List[EventType] = [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     needs_status = entry.depends_on_status if facet is None else _facet_depends_on_status(facet)
     if len(options) >= 2 and (entry.depends_on_status or needs_status):
-        send(dispatcher, answers.two_status_answer(KB, entry, facet, options, lang))
+        send(dispatcher, replies.two_status_answer(KB, entry, facet, options, lang))
     elif needs_status and not status:
-        send(dispatcher, answers.ask_status(KB, entry, lang, facet))
+        send(dispatcher, replies.ask_status(KB, entry, lang, facet))
     elif facet is not None:
-        for reply in answers.facet_answer(KB, entry, facet, status, lang, also):
+        for reply in replies.facet_answer(KB, entry, facet, status, lang, also):
             send(dispatcher, reply)
     else:
-        send(dispatcher, answers.rule_answer(KB, entry, status, lang, also))
+        send(dispatcher, replies.rule_answer(KB, entry, status, lang, also))
     return events
 
 
@@ -275,7 +275,7 @@ def _status_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     entry, facet = _waiting_question(tracker)
     if entry is not None and _is_payload(_text(tracker)) and not _entity_values(tracker, "status"):
         # the button "Gaat het om iemand anders?": ask again whom the question is about
-        send(dispatcher, answers.ask_status(KB, entry, lang, facet))
+        send(dispatcher, replies.ask_status(KB, entry, lang, facet))
         return [SlotSet("theme", entry.id), SlotSet("facet", facet.id if facet else None)]
     if entry is not None and facet is not None and not _facet_depends_on_status(facet):
         facet = None  # the facet's answer holds for everybody: the status matters for the entry
@@ -285,7 +285,7 @@ def _status_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
             entry, facet = neighbour, neighbour_facet
         # else: the entry's answer holds for everybody; it is given again, now for this status
     if entry is None:
-        send(dispatcher, answers.status_noted(KB, status, lang) if status else answers.capabilities(KB, lang))
+        send(dispatcher, replies.status_noted(KB, status, lang) if status else replies.capabilities(KB, lang))
         return []
     return _answer(dispatcher, tracker, entry, facet)
 
@@ -320,16 +320,16 @@ class ActionNotUnderstood(RegelhulpAction):
         if refused is not None and (
             refused.decides or not options or "out_of_scope" in [r.get("name") for r in ranking[:2]]
         ):
-            send(dispatcher, answers.refusal(KB, refused, lang))  # out of scope, and of a kind we know
+            send(dispatcher, replies.refusal(KB, refused, lang))  # out of scope, and of a kind we know
             return []
         if _not_understood_in_a_row(tracker) >= MAX_NOT_UNDERSTOOD:
-            send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=lang))
+            send(dispatcher, replies.handoff(KB, _summary(tracker), fallback=True, lang=lang))
             return []
         if not options or options[0] in ("out_of_scope",) or not _rule_intents(ranking, floor=0.3):
             offered = _follow_up_options(dispatcher, tracker)
             if offered is not None:
                 return offered
-        send(dispatcher, answers.did_you_mean(KB, options, lang))
+        send(dispatcher, replies.did_you_mean(KB, options, lang))
         return []
 
 
@@ -362,7 +362,7 @@ def _follow_up_options(dispatcher: CollectingDispatcher, tracker: Tracker) -> Op
     ranked = [m.facet for m in SELECTOR.ranking(text, _language(tracker), [theme.id]) if m.facet.concerns(status)]
     if not ranked:
         return None
-    send(dispatcher, answers.did_you_mean_question(KB, theme, ranked[:FOLLOW_UP_OPTIONS], _language(tracker)))
+    send(dispatcher, replies.did_you_mean_question(KB, theme, ranked[:FOLLOW_UP_OPTIONS], _language(tracker)))
     return []
 
 
@@ -392,7 +392,7 @@ class ActionRefuse(RegelhulpAction):
             offered = _follow_up_options(dispatcher, tracker)  # "hoe lang heeft hij daarvoor?"
             if offered is not None:
                 return offered
-        send(dispatcher, answers.refusal(KB, refused, _language(tracker)))
+        send(dispatcher, replies.refusal(KB, refused, _language(tracker)))
         return []
 
 
@@ -402,7 +402,7 @@ class ActionOtherLanguage(RegelhulpAction):
     NAME = "action_other_language"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        send(dispatcher, answers.other_language(KB, foreign_language(_text(tracker)) or "other"))
+        send(dispatcher, replies.other_language(KB, foreign_language(_text(tracker)) or "other"))
         return []
 
 
@@ -428,7 +428,7 @@ class ActionAnswerOrganisation(RegelhulpAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         mentions = _entity_values(tracker, "organisation") + [tracker.latest_message.get("text") or ""]
         organisation = next(filter(None, (KB.organisation_in_text(m) for m in mentions)), None)
-        send(dispatcher, answers.organisation_answer(KB, organisation, _language(tracker)))
+        send(dispatcher, replies.organisation_answer(KB, organisation, _language(tracker)))
         return []
 
 
@@ -438,7 +438,7 @@ class ActionListCapabilities(RegelhulpAction):
     NAME = "action_list_capabilities"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        send(dispatcher, answers.capabilities(KB, _language(tracker)))
+        send(dispatcher, replies.capabilities(KB, _language(tracker)))
         return []
 
 
@@ -465,7 +465,7 @@ class ActionHandoff(RegelhulpAction):
     NAME = "action_handoff"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        send(dispatcher, answers.handoff(KB, _summary(tracker), lang=_language(tracker)))
+        send(dispatcher, replies.handoff(KB, _summary(tracker), lang=_language(tracker)))
         return []
 
 
@@ -477,5 +477,5 @@ class ActionDefaultFallback(RegelhulpAction):
     NAME = "action_default_fallback"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        send(dispatcher, answers.handoff(KB, _summary(tracker), fallback=True, lang=_language(tracker)))
+        send(dispatcher, replies.handoff(KB, _summary(tracker), fallback=True, lang=_language(tracker)))
         return [UserUtteranceReverted()]

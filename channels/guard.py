@@ -14,7 +14,7 @@
    (except for the feedback buttons, which are stored without a reply).
 
 The texts live in knowledge/phrases.yml and phrases_en.yml (`channel_*`). They are said in the
-language of the message (components/language.py), else in the language the widget sends as
+language of the message (regelhulp/language.py), else in the language the widget sends as
 `metadata.lang` (the conversation's), else in Dutch.
 """
 
@@ -27,9 +27,9 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import UserMessage
 
-from actions import knowledge
 from channels.privacy import redact
-from components.language import detect_language
+from regelhulp import knowledge
+from regelhulp.language import detect_language
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.knowledge import KnowledgeBase, load_shared
-from components.language import detect_language, foreign_language
+from regelhulp.knowledge import KnowledgeBase, load_shared
+from regelhulp.language import detect_language, foreign_language
 
 OTHER_LANGUAGE = "other_language"
 OUT_OF_SCOPE = "out_of_scope"

@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.knowledge import KnowledgeBase, load_shared
+from regelhulp.knowledge import KnowledgeBase, load_shared
 
 STATUS = "status"
 OPTION = "status_option"

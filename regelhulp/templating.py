@@ -15,9 +15,9 @@ from typing import Any, List, Tuple
 
 import jinja2
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-ROOT = Path(__file__).resolve().parent.parent
+from regelhulp.paths import ROOT
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # the widget's subset: **bold** or [label](https://...); `*`, `[`, `]`, `(` and `)` are never escaped, so
 # matching the raw text finds the same spans as matching the escaped text

@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from regelhulp import rasa_patches
+from regelhulp.paths import ROOT
 from scripts.bench_probes import PySpy, cpu_ns, parse_collapsed, rss_mb, top_functions
 from scripts.derived_configs import baseline_config
 from scripts.evaluate import percentile
 from scripts.facet_examples import write as write_facet_examples
 from scripts.servers import LOG_DIR, RasaStack
 from scripts.train import DATA as TRAINING_DATA
-from scripts.train import ROOT, rasa_env
+from scripts.train import rasa_env
 
 TURNS = [  # one conversation: a mix of rule questions, a status turn and small talk
     "Hallo",

@@ -20,9 +20,9 @@ from typing import Dict, List, Optional
 
 import spacy
 
-from actions.knowledge import KnowledgeBase, fold, load
+from regelhulp.knowledge import KnowledgeBase, fold, load
+from regelhulp.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "build" / "spacy" / "nl_regelhulp"
 TRAINED_MODEL = "nl_core_news_sm"
 BUILDER_VERSION = 2  # bump when the way the pipeline is built changes

@@ -24,11 +24,8 @@ from typing import Callable, Dict, List, Optional
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-if __package__ in (None, ""):  # run as a file: make `actions` importable
-    sys.path.insert(0, str(ROOT))
-
-from actions.knowledge import KnowledgeBase, KnowledgeError, load  # noqa: E402
+from regelhulp.knowledge import KnowledgeBase, KnowledgeError, load
+from regelhulp.paths import ROOT
 
 STATE_FILE = ROOT / "reports" / "sources_state.json"
 REPORT_FILE = ROOT / "reports" / "sources.md"

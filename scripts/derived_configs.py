@@ -15,7 +15,7 @@ from typing import Optional
 
 import yaml
 
-from scripts.train import ROOT
+from regelhulp.paths import ROOT
 
 # Left out when testing the NLU: the fallbacks and the intent resolver (rules on top of the
 # classifier), and the language and status markers (their entity values are not annotated that way

@@ -22,8 +22,9 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from regelhulp.paths import ROOT
 from scripts.servers import RasaStack, reply_text
-from scripts.train import ROOT, train
+from scripts.train import train
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.yml"
 GROUPS = ("topic", "audience", "lang", "style")
@@ -104,7 +105,7 @@ def load_cases(path: Path) -> List[Case]:
 
 
 def _did_you_mean_texts() -> List[str]:
-    from actions.knowledge import LANGUAGES, load_phrases
+    from regelhulp.knowledge import LANGUAGES, load_phrases
 
     return [str(load_phrases(language=language)["did_you_mean"]) for language in LANGUAGES]
 

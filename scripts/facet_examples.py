@@ -13,12 +13,13 @@ from typing import Dict, List
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from regelhulp.paths import ROOT
+
 OUTPUT = ROOT / "build" / "nlu" / "facets.yml"
 
 
 def examples_by_intent(knowledge: Path = ROOT / "knowledge") -> Dict[str, List[str]]:
-    from actions.knowledge import LANGUAGES, load
+    from regelhulp.knowledge import LANGUAGES, load
 
     kb = load(knowledge)
     by_intent: Dict[str, List[str]] = {}

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from regelhulp.paths import ROOT
 from scripts.evaluate import evaluate
-from scripts.train import ROOT, train
+from scripts.train import train
 
 SETS = [
     ("tests/eval/real.yml", "evaluation (fresh, December 2026; reporting only)", True),

@@ -18,14 +18,14 @@ from typing import Dict, List, Tuple
 
 import sqlalchemy as sa
 
-from actions import dates
-from actions.knowledge import KnowledgeError, load, stale_rules
+from regelhulp import dates
+from regelhulp.knowledge import KnowledgeError, load, stale_rules
+from regelhulp.paths import ROOT
 from scripts.check_sources import STATE_FILE, load_state
 from scripts.insights_report import write_report
 from scripts.insights_stats import compute
 from scripts.purge import engine_url
 from scripts.review import to_review
-from scripts.servers import ROOT
 
 
 class StoreMissing(Exception):

@@ -17,8 +17,8 @@ matplotlib.use("Agg")  # no display; before anything imports pyplot
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from actions.answers import date_text  # noqa: E402
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
+from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
+from regelhulp.replies import date_text  # noqa: E402
 from regelhulp.templating import render_html  # noqa: E402
 from scripts.insights_stats import Figures  # noqa: E402
 from scripts.review import Review, reason_lines  # noqa: E402

@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-from actions.conversation import rule_ids
 from channels.privacy import redact
+from regelhulp.conversation import rule_ids
 
 FEEDBACK_VALUES = ("up", "down")
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,80}$")

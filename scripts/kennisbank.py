@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Optional, Tuple
 
-from actions import dates
-from actions.answers import date_text
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, Source
+from regelhulp import dates
+from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, Source
+from regelhulp.replies import date_text
 from regelhulp.templating import html_environment, render_html
 from scripts.review import SOURCE_KIND_TEXT, Review, reason_lines, review
 

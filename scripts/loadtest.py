@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from regelhulp import rasa_patches
+from regelhulp.paths import ROOT
 from scripts.evaluate import percentile
 from scripts.prod import ProdSettings, ProdStack, drop_database
-from scripts.servers import ROOT, free_port
+from scripts.servers import free_port
 from scripts.train import model_path
 
 TURNS = [

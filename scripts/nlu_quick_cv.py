@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
-from scripts.train import ROOT
+from regelhulp.paths import ROOT
 from scripts.validate_knowledge import ENGLISH_NLU_DIR, yaml_files
 
 Example = Tuple[str, str, str]  # text, intent, language

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from regelhulp.paths import ROOT
 from scripts.prod import ProdSettings
-from scripts.servers import ROOT
 
 
 def engine_url(profile: str) -> str:

@@ -1,5 +1,5 @@
 """Which rule entries the content team must look at first, and why: a date that passed without a
-later check (actions/dates.py), a source page that changed, moved or disappeared after the entry's
+later check (regelhulp/dates.py), a source page that changed, moved or disappeared after the entry's
 last check (the state of the last `make check-sources`), or a check that is long ago. Used by the
 kennisbank page and `make insights`."""
 
@@ -9,8 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from actions import dates
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry
+from regelhulp import dates
+from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry
 from scripts.check_sources import CHANGE_KINDS
 
 

@@ -16,9 +16,10 @@ import threading
 import time
 from pathlib import Path
 
+from regelhulp.paths import ROOT
 from scripts.prod import ProdStack
 from scripts.servers import RASA_SERVER, RasaStack
-from scripts.train import ROOT, model_path
+from scripts.train import model_path
 from scripts.web_server import make_server
 
 

@@ -18,7 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from regelhulp.paths import ROOT
+
 LOG_DIR = ROOT / "build" / "logs"
 # Every Rasa server starts through this entry: `python -m rasa` with the project's Rasa patches
 # applied first (regelhulp/rasa_patches.py; REGELHULP_RASA_PATCHES=0 starts Rasa unpatched).

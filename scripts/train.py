@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from regelhulp.paths import ROOT
+
 # The knowledge base reaches the model through the spaCy pipeline's entity-ruler patterns (recorded
 # in its meta.json) and the facet phrasings (build/nlu/facets.yml); the NLU components that read it
 # (status groups, refusals, routing) load it when the model is loaded. So editing an answer text,

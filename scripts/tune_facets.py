@@ -1,5 +1,5 @@
 """`make tune-facets`: chooses the facet classifier's regularisation (C) and least probability
-(actions/facet_selection.py) on the development sets of concrete questions, tests/dev/facets*.yml,
+(regelhulp/facet_selection.py) on the development sets of concrete questions, tests/dev/facets*.yml,
 never on an evaluation set.
 
 Each question is known to belong to an entry (its expected intent); within that entry the selector
@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from scripts.train import ROOT
+from regelhulp.paths import ROOT
 from scripts.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "facets.yml", ROOT / "tests" / "dev" / "facets2.yml"]
@@ -42,9 +42,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--dev", type=Path, nargs="+", default=DEV_SETS)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    from actions import facet_selection
-    from actions.knowledge import load
+    from regelhulp import facet_selection
+    from regelhulp.knowledge import load
 
     kb = load()
     overviews = facet_selection.overview_examples(kb)

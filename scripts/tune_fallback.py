@@ -21,7 +21,8 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import yaml
 
-from scripts.train import ROOT, train
+from regelhulp.paths import ROOT
+from scripts.train import train
 from scripts.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "real_nl.yml", ROOT / "tests" / "dev" / "real_en.yml"]
@@ -32,7 +33,6 @@ AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15]
 
 def rankings(model: Path, questions: List[str]) -> List[List[Tuple[str, float]]]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, str(ROOT))  # the model's custom components live in this project
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))

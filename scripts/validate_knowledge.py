@@ -13,7 +13,7 @@ answer length) or when the knowledge base and the Rasa data disagree:
 
 Warns (without failing) about every rule entry whose `checked` date is more than
 MAX_CHECKED_AGE_DAYS days old: its sources should be checked again; and about every entry with a
-date that has passed without a later check (actions/dates.py): its planned change was meant to start
+date that has passed without a later check (regelhulp/dates.py): its planned change was meant to start
 on `pending_from`, it held `until` a day that is over, or it holds only `from` a day still to come.
 Today is $REGELHULP_TODAY or the system date.
 """
@@ -28,12 +28,9 @@ from typing import List, Optional, Set
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-if __package__ in (None, ""):  # run as a file: make `actions` importable
-    sys.path.insert(0, str(ROOT))
-
-from actions import dates  # noqa: E402
-from actions.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules  # noqa: E402
+from regelhulp import dates
+from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, KnowledgeError, load, stale_rules
+from regelhulp.paths import ROOT
 
 ANSWER_ACTION = "action_answer_rule"
 MIN_EXAMPLES = 25

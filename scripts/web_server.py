@@ -17,14 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-if __package__ in (None, ""):  # run as a file: make `actions` and `scripts` importable
-    sys.path.insert(0, str(ROOT))
-
-from actions.knowledge import load  # noqa: E402
-from regelhulp.templating import render_html  # noqa: E402
-from scripts.check_sources import load_state  # noqa: E402
-from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page  # noqa: E402
+from regelhulp.knowledge import load
+from regelhulp.paths import ROOT
+from regelhulp.templating import render_html
+from scripts.check_sources import load_state
+from scripts.kennisbank import CONTENT_SECURITY_POLICY, render_page
 
 WEB = ROOT / "web"
 FILES: Dict[str, Tuple[Path, str]] = {

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from regelhulp.paths import ROOT
 
 
 def edit_rule(folder: Path, file: str, entry_id: str, change: Callable[[dict], object]) -> None:
@@ -24,7 +24,7 @@ def edit_rule(folder: Path, file: str, entry_id: str, change: Callable[[dict], o
 
 def problems_of(folder: Path, today: Optional[dt.date] = None) -> List[str]:
     """The problems `load` reports for a broken knowledge copy (it must raise KnowledgeError)."""
-    from actions.knowledge import KnowledgeError, load
+    from regelhulp.knowledge import KnowledgeError, load
 
     with pytest.raises(KnowledgeError) as error:
         load(folder, today=today)
@@ -124,7 +124,7 @@ def browser():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def kb():
-    from actions.knowledge import load
+    from regelhulp.knowledge import load
 
     return load()
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from scripts.train import ROOT, rasa_env
+from regelhulp.paths import ROOT
+from scripts.train import rasa_env
 
 
 @pytest.mark.slow

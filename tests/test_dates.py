@@ -1,4 +1,4 @@
-"""Dates that act (actions/dates.py and the replies): today from REGELHULP_TODAY, a planned change
+"""Dates that act (regelhulp/dates.py and the replies): today from REGELHULP_TODAY, a planned change
 whose pending_from has passed, a rule past its until date, the source line with as_of and checked,
 and the handoff summary. Every date rule is tested with a fixed clock on both sides of its date:
 pending_from 2026-06-12 (EU Migration Pact) and until 2027-03-04 (temporary protection)."""
@@ -13,9 +13,9 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import answers, dates
 from actions.actions import ActionAnswerRule
-from actions.conversation import Summary
+from regelhulp import dates, replies
+from regelhulp.conversation import Summary
 
 PACT = dt.date(2026, 6, 12)
 PROTECTION_ENDS = dt.date(2027, 3, 4)
@@ -29,12 +29,12 @@ def unchecked_since(kb, entry_id, checked=dt.date(2026, 5, 1)):
 
 
 def footer(kb, entry, status, lang, today):
-    return "\n\n".join(answers._footer(kb, entry, status, lang, today))
+    return "\n\n".join(replies._footer(kb, entry, status, lang, today))
 
 
 def note(kb, key, entry, when, lang):
     organisation = kb.organisations[entry.organisations[0]].abbreviation
-    return kb.phrase(key, lang).format(date=answers.date_text(kb, when, lang), organisation=organisation)
+    return kb.phrase(key, lang).format(date=replies.date_text(kb, when, lang), organisation=organisation)
 
 
 # ---------------------------------------------------------------- the clock
@@ -104,15 +104,15 @@ def test_month_and_day_in_words(kb):
 @pytest.mark.parametrize("lang", LANGS)
 def test_source_line_names_each_source_with_its_version_and_the_checked_date(kb, lang):
     entry = kb.rule("paid_work")
-    line = answers.source_line(kb, entry, lang)
+    line = replies.source_line(kb, entry, lang)
     assert line.startswith(kb.phrase("source", lang) + ": ")
     months = kb.phrases_in(lang)["months"]
     for source in entry.sources:
         organisation = kb.organisations[source.organisation].abbreviation
         version = kb.phrase("as_of", lang).format(date=dates.as_of_text(months, source))
         assert "[%s](%s), %s" % (organisation, source.url, version) in line
-    assert line.endswith(" · " + kb.phrase("checked", lang).format(date=answers.date_text(kb, entry.checked, lang)))
-    assert line in answers.rule_answer(kb, entry, "asylum_seeker", lang).text
+    assert line.endswith(" · " + kb.phrase("checked", lang).format(date=replies.date_text(kb, entry.checked, lang)))
+    assert line in replies.rule_answer(kb, entry, "asylum_seeker", lang).text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -159,7 +159,7 @@ def test_no_reply_calls_a_change_planned_once_its_date_has_passed(kb, lang, monk
             for status in (None, "asylum_seeker", "status_holder", "ukrainian", "other"):
                 for today in (entry.pending_from - DAY, entry.pending_from, entry.pending_from + 400 * DAY):
                     monkeypatch.setenv(dates.TODAY_ENV, today.isoformat())
-                    text = answers.rule_answer(kb, variant, status, lang).text
+                    text = replies.rule_answer(kb, variant, status, lang).text
                     shown = variant.pending_applies(status) and variant.pending_in(lang) in text
                     if today < entry.pending_from and shown and not dates.expired(variant, today):
                         assert planned in text, (entry.id, status, today)
@@ -221,23 +221,23 @@ def test_handoff_summary_shows_the_last_answers_dates(kb, lang):
     months = kb.phrases_in(lang)["months"]
     newest = max((s for s in entry.sources), key=lambda s: s.as_of)
     expected = kb.phrase("summary_dates_text", lang).format(
-        as_of=dates.as_of_text(months, newest), checked=answers.date_text(kb, entry.checked, lang)
+        as_of=dates.as_of_text(months, newest), checked=replies.date_text(kb, entry.checked, lang)
     )
-    passed = kb.phrase("summary_date_passed", lang).format(date=answers.date_text(kb, PROTECTION_ENDS, lang))
+    passed = kb.phrase("summary_date_passed", lang).format(date=replies.date_text(kb, PROTECTION_ENDS, lang))
 
-    before = answers.summary_lines(kb, summary, lang, today=PROTECTION_ENDS)
+    before = replies.summary_lines(kb, summary, lang, today=PROTECTION_ENDS)
     assert before[-1] == "- %s: %s" % (kb.phrase("summary_dates", lang), expected)
-    after = answers.summary_lines(kb, summary, lang, today=PROTECTION_ENDS + DAY)
+    after = replies.summary_lines(kb, summary, lang, today=PROTECTION_ENDS + DAY)
     assert after[-1] == "- %s: %s; %s" % (kb.phrase("summary_dates", lang), expected, passed)
 
 
 def test_handoff_summary_names_a_passed_pending_date_only_without_a_later_check(kb, monkeypatch):
     summary = Summary("asylum_seeker", ("paid_work",), "paid_work")
-    passed = kb.phrase("summary_date_passed", "nl").format(date=answers.date_text(kb, PACT, "nl"))
+    passed = kb.phrase("summary_date_passed", "nl").format(date=replies.date_text(kb, PACT, "nl"))
     monkeypatch.setenv(dates.TODAY_ENV, (PACT + DAY).isoformat())
-    assert passed not in answers.handoff(kb, summary).text  # paid_work was checked after 12 June 2026
+    assert passed not in replies.handoff(kb, summary).text  # paid_work was checked after 12 June 2026
     stale = dataclasses.replace(kb.rule("paid_work"), checked=dt.date(2026, 5, 1))
     kb_stale = dataclasses.replace(kb, rules=tuple(stale if r.id == "paid_work" else r for r in kb.rules))
-    assert passed in answers.handoff(kb_stale, summary).text
+    assert passed in replies.handoff(kb_stale, summary).text
     monkeypatch.setenv(dates.TODAY_ENV, (PACT - DAY).isoformat())
-    assert passed not in answers.handoff(kb_stale, summary).text
+    assert passed not in replies.handoff(kb_stale, summary).text

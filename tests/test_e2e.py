@@ -8,8 +8,8 @@ import uuid
 import pytest
 from conftest import answer_of, answers_rule, sources_of
 
+from regelhulp.paths import ROOT
 from scripts.servers import RasaStack, free_port, reply_text
-from scripts.train import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Which concrete question (facet) of an entry a message asks: actions/facet_selection.py.
+"""Which concrete question (facet) of an entry a message asks: regelhulp/facet_selection.py.
 
 The selector is fitted on the facets of the real knowledge base and a small fixture of general
 questions per entry (instead of the NLU examples), so these tests do not depend on data/nlu.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions import facet_selection
-from actions.facet_selection import FacetSelector
+from regelhulp import facet_selection
+from regelhulp.facet_selection import FacetSelector
 
 GENERAL = {
     "work_permit": {

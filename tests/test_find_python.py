@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "find_python.sh"
+from regelhulp.paths import ROOT
+
+SCRIPT = ROOT / "scripts" / "find_python.sh"
 
 
 def run_with_path(folder: Path):

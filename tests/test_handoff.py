@@ -8,8 +8,8 @@ import yaml
 from conftest import answer_of, problems_of, run_action, tracker
 from rasa_sdk.events import UserUtteranceReverted
 
-from actions import answers
-from actions.conversation import Summary, summarise
+from regelhulp import replies
+from regelhulp.conversation import Summary, summarise
 
 
 def bot(text="...", **metadata):
@@ -50,7 +50,7 @@ def test_summary_covers_the_current_session_and_keeps_the_carried_over_theme():
 
 
 def test_handoff_lists_every_helpdesk_contact_with_phone_and_link(kb):
-    text = answers.handoff(kb, Summary(None, (), None)).text
+    text = replies.handoff(kb, Summary(None, (), None)).text
     assert kb.helpdesk, "helpdesk.yml lists no contacts"
     for contact in kb.helpdesk:
         line = next(line for line in text.splitlines() if contact.name in line)
@@ -63,7 +63,7 @@ def test_handoff_lists_every_helpdesk_contact_with_phone_and_link(kb):
 
 def test_handoff_summary_has_status_label_theme_titles_and_last_answer(kb):
     summary = Summary("asylum_seeker", ("paid_work", "volunteering"), "paid_work")
-    reply = answers.handoff(kb, summary)
+    reply = replies.handoff(kb, summary)
     assert "Om wie het gaat: Asielzoeker in de procedure" in reply.text
     assert "Je vroeg naar: %s, %s" % (kb.rule("paid_work").title, kb.rule("volunteering").title) in reply.text
     assert "Laatste antwoord: %s (code: paid_work)" % kb.rule("paid_work").title in reply.text
@@ -80,7 +80,7 @@ def test_handoff_summary_has_status_label_theme_titles_and_last_answer(kb):
 
 def test_handoff_in_english(kb):
     summary = Summary("ukrainian", ("paid_work",), "paid_work")
-    reply = answers.handoff(kb, summary, lang="en")
+    reply = replies.handoff(kb, summary, lang="en")
     assert reply.text.startswith(kb.phrase("handoff_intro", "en"))
     assert "Who it is about: Ukrainian with temporary protection" in reply.text
     assert "Last answer: %s (code: paid_work)" % kb.rule("paid_work").title_in("en") in reply.text
@@ -90,7 +90,7 @@ def test_handoff_in_english(kb):
 
 
 def test_fallback_handoff_apologises_and_points_to_the_topics(kb):
-    reply = answers.handoff(kb, Summary(None, ("study",), None), fallback=True)
+    reply = replies.handoff(kb, Summary(None, ("study",), None), fallback=True)
     assert reply.text.startswith("Sorry") and "wat kun je?" in reply.text
     assert "Je vroeg naar: %s" % kb.rule("study").title in reply.text
     assert reply.metadata["handoff"]["reason"] == "fallback"
@@ -98,7 +98,7 @@ def test_fallback_handoff_apologises_and_points_to_the_topics(kb):
 
 def test_handoff_stays_short(kb):
     summary = Summary("status_holder", ("paid_work", "study", "volunteering"), "volunteering")
-    text = answers.handoff(kb, summary, fallback=True).text
+    text = replies.handoff(kb, summary, fallback=True).text
     assert len(text.split()) <= 150, len(text.split())
     assert not any(answer_of(kb, rule, "status_holder") in text for rule in summary.themes)  # no rule is answered
 

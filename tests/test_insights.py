@@ -11,16 +11,15 @@ import re
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
+from regelhulp.paths import ROOT
 from scripts.insights_report import PLOTS, write_report
 from scripts.insights_stats import compute
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY1 = dt.datetime(2026, 11, 2, 10, 0).timestamp()
 DAY2 = dt.datetime(2026, 11, 3, 15, 0).timestamp()
 
@@ -161,7 +160,7 @@ def test_html_in_a_knowledge_text_is_escaped_in_the_report(figures, tmp_path, kn
     """A rule title with markup, as the themes, feedback and stale tables show it."""
     from conftest import edit_rule
 
-    from actions.knowledge import load
+    from regelhulp.knowledge import load
 
     edit_rule(knowledge_copy, "work.yml", "paid_work", lambda e: e.update(title="<script>alert('x')</script> Werk"))
     kb = load(knowledge_copy)

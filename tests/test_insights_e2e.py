@@ -12,9 +12,10 @@ import sys
 import pytest
 from conftest import answers_rule
 
+from regelhulp.paths import ROOT
 from scripts.insights import read_conversations
 from scripts.insights_report import PLOTS
-from scripts.servers import ROOT, RasaStack, reply_text
+from scripts.servers import RasaStack, reply_text
 
 pytestmark = pytest.mark.slow
 

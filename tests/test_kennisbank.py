@@ -14,13 +14,12 @@ import pytest
 from conftest import edit_rule
 from markupsafe import escape
 
-from actions.answers import date_text
-from actions.knowledge import load
+from regelhulp.knowledge import load
+from regelhulp.paths import ROOT
+from regelhulp.replies import date_text
 from scripts.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
 from scripts.servers import free_port
 from scripts.web_server import export_static, make_server
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def article(html: str, entry_id: str) -> str:

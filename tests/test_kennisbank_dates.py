@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from actions.answers import date_text
+from regelhulp.replies import date_text
 from scripts import review
 from scripts.kennisbank import TEXT, render_page
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import edit_rule, problems_of
 
-from actions.knowledge import MAX_ANSWER_WORDS, STATUS_GROUP_IDS, KnowledgeError, fold, load
+from regelhulp.knowledge import MAX_ANSWER_WORDS, STATUS_GROUP_IDS, KnowledgeError, fold, load
 
 
 def test_real_knowledge_base_loads_with_all_parts(kb):
@@ -134,7 +134,7 @@ def test_all_problems_are_reported_at_once(knowledge_copy):
 
 
 def test_unknown_fields_are_errors_named_by_file_entry_and_field(knowledge_copy):
-    """The schema (actions/knowledge_schema.py) knows every field: a typo is an error, not ignored."""
+    """The schema (regelhulp/knowledge_schema.py) knows every field: a typo is an error, not ignored."""
 
     def change(entry):
         entry["anwser"] = entry.pop("answer", "Een tekst.")

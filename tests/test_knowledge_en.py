@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import edit_rule, problems_of
 
-from actions.knowledge import (
+from regelhulp.knowledge import (
     MAX_ANSWER_WORDS,
     MAX_COMBINED_WORDS,
     KnowledgeError,

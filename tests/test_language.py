@@ -1,4 +1,4 @@
-"""Which language a message is in (components/language.py), on its own and in the NLU pipeline."""
+"""Which language a message is in (regelhulp/language.py and the component in components/language.py), on its own and in the NLU pipeline."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from components.language import LanguageDetector, detect_language, message_language, requested_language
-
-ROOT = Path(__file__).resolve().parent.parent
+from components.language import LanguageDetector
+from regelhulp.language import detect_language, message_language, requested_language
+from regelhulp.paths import ROOT
 
 
 @pytest.mark.parametrize(

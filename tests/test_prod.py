@@ -170,7 +170,7 @@ def test_insights_read_the_shared_postgresql_store(prod, tmp_path):
     import subprocess
     import sys
 
-    from scripts.servers import ROOT
+    from regelhulp.paths import ROOT
 
     who = sender()
     say(prod.url, who, "mail me: amina@example.nl " + "blorp " * 200)  # over 1000 characters: not understood

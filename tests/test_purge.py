@@ -13,9 +13,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from regelhulp.paths import ROOT
 from scripts.purge import purge
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 def store_conversation(store, sender: str, *ages_days: float) -> None:

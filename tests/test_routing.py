@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 from components.intent_resolver import OTHER_LANGUAGE, OUT_OF_SCOPE, resolve
-from components.language import foreign_language
 from components.status_extractor import status_entities
+from regelhulp.language import foreign_language
+from regelhulp.paths import NLU_DIR
 
 
 def ranking(*pairs):
@@ -81,9 +82,8 @@ def test_a_long_question_that_names_a_status_is_not_just_the_status(kb):
 
 def test_refusal_patterns_screen_no_training_example_of_a_rule_question(kb):
     """A screened pattern that matched a real rule question would refuse it: none may."""
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent / "data" / "nlu"
+    root = NLU_DIR
     for path in sorted(root.rglob("*.yml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if item.get("intent") in (None, "out_of_scope"):

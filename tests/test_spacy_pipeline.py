@@ -17,9 +17,8 @@ import spacy
 from spacy.cli.package import package
 from spacy.training import Example
 
+from regelhulp.paths import ROOT
 from scripts.build_spacy_pipeline import build, patterns_fingerprint, ruler_patterns
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def entities(nlp, text):

@@ -12,7 +12,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerRule
-from components.language import asks_something, opens_follow_up
+from regelhulp.language import asks_something, opens_follow_up
 from tests.test_actions import run, tracker, user_event
 
 UKRAINIAN = [{"entity": "status", "value": "ukrainian"}]
@@ -150,7 +150,7 @@ def test_a_facet_that_does_not_concern_the_status_gives_the_overview_and_is_not_
 def test_a_facet_naming_an_unknown_status_group_is_an_error_with_file_entry_and_field(knowledge_copy):
     import yaml
 
-    from actions.knowledge import KnowledgeError, load
+    from regelhulp.knowledge import KnowledgeError, load
 
     path = knowledge_copy / "facets" / "volunteering.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

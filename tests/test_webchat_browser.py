@@ -15,13 +15,14 @@ import re
 import threading
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from conftest import tracker_events
 
+from regelhulp.paths import ROOT
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+
 WEBCHAT = ROOT / "tests" / "webchat"
 BUNDLE = WEBCHAT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 RESPONSES = ".rw-message:has(.rw-response)"

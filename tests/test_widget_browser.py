@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import re
 import threading
-from pathlib import Path
 
 import pytest
 from conftest import tracker_events
 
-from actions.answers import date_text
-from actions.knowledge import fold
+from regelhulp.knowledge import fold
+from regelhulp.paths import ROOT
+from regelhulp.replies import date_text
 from scripts.servers import free_port
 from scripts.web_server import make_server
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def serve(rasa_url: str):

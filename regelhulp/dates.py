@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from actions.knowledge import RuleEntry, Source
+from regelhulp.knowledge import RuleEntry, Source
 
 TODAY_ENV = "REGELHULP_TODAY"
 

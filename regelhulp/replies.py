@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, cast
 from urllib.parse import urlparse
 
-from actions import dates
-from actions.conversation import Summary
-from actions.knowledge import (
+from regelhulp import dates
+from regelhulp.conversation import Summary
+from regelhulp.knowledge import (
     DEFAULT_LANGUAGE,
     Facet,
     HelpdeskContact,
@@ -110,7 +110,7 @@ def _footer(
     kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str, today: Optional[dt.date] = None
 ) -> List[str]:
     """Notes on passed dates, caveats, organisations to contact and the source line with its dates.
-    `today` defaults to actions.dates.today() ($REGELHULP_TODAY or the system date)."""
+    `today` defaults to regelhulp.dates.today() ($REGELHULP_TODAY or the system date)."""
     day = today or dates.today()
     parts = _date_notes(kb, entry, status, lang, day)
     if entry.state == "unclear":

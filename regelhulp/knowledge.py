@@ -2,7 +2,7 @@
 
 One loader serves the action server (answers), the spaCy pipeline builder (entity-ruler
 patterns) and `make validate`. The shape of each item is checked by the pydantic models of
-actions/knowledge_schema.py; the loader adds what needs other files. Loading either returns a complete, valid `KnowledgeBase` or
+regelhulp/knowledge_schema.py; the loader adds what needs other files. Loading either returns a complete, valid `KnowledgeBase` or
 raises `KnowledgeError` listing every problem as ``file: entry 'id': field 'name': message``.
 
 Dutch is the source language. Every rule entry, status group, theme and organisation also carries
@@ -28,8 +28,8 @@ from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, T
 
 import yaml
 
-from actions import knowledge_schema as schema
-from actions.knowledge_schema import (  # noqa: F401 (the limits are part of this module's API)
+from regelhulp import knowledge_schema as schema
+from regelhulp.knowledge_schema import (  # noqa: F401 (the limits are part of this module's API)
     DEFAULT_LANGUAGE,
     ID_PATTERN,
     LANGUAGES,
@@ -42,8 +42,9 @@ from actions.knowledge_schema import (  # noqa: F401 (the limits are part of thi
     STATUS_GROUP_IDS,
     TRANSLATIONS,
 )
+from regelhulp.paths import KNOWLEDGE_DIR
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_DIR = KNOWLEDGE_DIR
 MAX_CHECKED_AGE_DAYS = 180  # an entry checked longer ago than this should be checked again
 
 

@@ -25,9 +25,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from actions.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, fold
+from regelhulp.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, fold
+from regelhulp.paths import NLU_DIR
 
-NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 Overviews = Dict[str, Dict[str, List[str]]]  # entry id -> language -> general questions
 OVERVIEW = "overview"

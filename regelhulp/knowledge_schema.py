@@ -5,7 +5,7 @@ A model checks the shape of one item: which fields it has (an unknown field, suc
 a list of texts, an https URL, a date, a snake_case id). What needs two fields of one item (an
 English text for every Dutch one, `from` before `until`, the word limits of shared plus status
 answer) is a `checks()` method of the model; what needs other files (a known theme or
-organisation, a date not in the future) stays in the loader (actions/knowledge.py).
+organisation, a date not in the future) stays in the loader (regelhulp/knowledge.py).
 
 `validate(model, raw)` returns the validated fields, also when some other fields are wrong (so the
 loader can still check what is valid), and every fault as (field, message), the field written as
