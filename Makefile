@@ -11,25 +11,25 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: setup lint pipeline validate train test test-fast run shell eval nlu-report nlu-quick bench tune-fallback tune-facets figures loadtest purge insights check-sources clean
 
-# default: embedded (SQLite tracker store, in-memory locks); prod: scripts/prod.py (PostgreSQL, Redis, nginx)
+# default: embedded (SQLite tracker store, in-memory locks); prod: ops/prod.py (PostgreSQL, Redis, nginx)
 PROFILE ?= default
 DAYS ?= 30
 
 QUESTIONS ?= tests/eval/questions.yml
 
 setup:
-	@bash scripts/setup_venv.sh
-	@bash scripts/setup_web.sh
+	@bash ops/setup_venv.sh
+	@bash ops/setup_web.sh
 
 pipeline: setup
-	@$(PY) -m scripts.build_spacy_pipeline
+	@$(PY) -m ops.build_spacy_pipeline
 
 validate: setup
-	@$(PY) -m scripts.validate_knowledge
+	@$(PY) -m ops.validate_knowledge
 	@$(PY) -m rasa data validate --fail-on-warning --max-history 4 2>&1 | grep -v "^\s*$$" | tail -n 20; exit $${PIPESTATUS[0]}
 
 train: pipeline validate
-	@$(PY) -m scripts.train
+	@$(PY) -m ops.train
 
 # ruff (lint and format check) and mypy, settings in pyproject.toml; first in `make test`, so CI checks it
 lint: setup
@@ -38,8 +38,8 @@ lint: setup
 	@$(PY) -m mypy
 
 test: lint train
-	@bash scripts/setup_browser.sh
-	@bash scripts/setup_nginx.sh
+	@bash ops/setup_browser.sh
+	@bash ops/setup_nginx.sh
 	@$(PY) -m pytest tests
 
 # the unit tests only: no training, no servers, no PostgreSQL/Redis (markers slow and prod, pytest.ini)
@@ -48,49 +48,49 @@ test-fast: setup
 
 run: train
 ifeq ($(PROFILE),prod)
-	@bash scripts/setup_nginx.sh
-	@$(PY) -m scripts.run --prod
+	@bash ops/setup_nginx.sh
+	@$(PY) -m ops.run --prod
 else
-	@$(PY) -m scripts.run
+	@$(PY) -m ops.run
 endif
 
 loadtest: train
-	@bash scripts/setup_nginx.sh
-	@$(PY) -m scripts.loadtest $(LOADTEST_ARGS)
+	@bash ops/setup_nginx.sh
+	@$(PY) -m tools.loadtest $(LOADTEST_ARGS)
 
 purge: setup
-	@$(PY) -m scripts.purge --days $(DAYS) --profile $(PROFILE)
+	@$(PY) -m ops.purge --days $(DAYS) --profile $(PROFILE)
 
 insights: setup
-	@$(PY) -m scripts.insights --profile $(PROFILE)
+	@$(PY) -m ops.insights --profile $(PROFILE)
 
 # fetches every source page; exit 0 nothing changed, 1 changes (reports/sources.md), 2 no network
 check-sources: setup
-	@$(PY) -m scripts.check_sources
+	@$(PY) -m ops.check_sources
 
 shell: train
-	@$(PY) -m scripts.run --shell
+	@$(PY) -m ops.run --shell
 
 eval: train
-	@$(PY) -m scripts.evaluate --questions $(QUESTIONS)
+	@$(PY) -m tools.evaluate --questions $(QUESTIONS)
 
 nlu-report: pipeline validate
-	@$(PY) -m scripts.nlu_report
+	@$(PY) -m tools.nlu_report
 
 nlu-quick: setup
-	@$(PY) -m scripts.nlu_quick_cv
+	@$(PY) -m tools.nlu_quick_cv
 
 tune-fallback: train
-	@$(PY) -m scripts.tune_fallback
+	@$(PY) -m tools.tune_fallback
 
 tune-facets:
-	@$(PY) -m scripts.tune_facets
+	@$(PY) -m tools.tune_facets
 
 figures: train
-	@$(PY) -m scripts.figures
+	@$(PY) -m tools.figures
 
 bench: pipeline validate
-	@$(PY) -m scripts.bench $(BENCH_ARGS)
+	@$(PY) -m tools.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build models .rasa reports/*.tmp .pytest_cache .mypy_cache .ruff_cache

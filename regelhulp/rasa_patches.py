@@ -1,7 +1,7 @@
 """Small, behaviour-preserving patches to Rasa 3.6 that remove work it repeats on every message.
 
 Applied by `apply()` in the Rasa server process before Rasa starts (regelhulp/rasa_server.py, which
-scripts/servers.py runs instead of `python -m rasa`). A profile of the server under load showed:
+ops/servers.py runs instead of `python -m rasa`). A profile of the server under load showed:
 
 1. `RemoteAction._validate_action_result` calls `jsonschema.validate(result, schema)` for every
    custom action; `validate` checks the schema against its meta-schema and builds a new validator

@@ -1,5 +1,5 @@
 """`python -m regelhulp.rasa_server ARGS`: the same as `python -m rasa ARGS`, with the project's Rasa
-patches (regelhulp/rasa_patches.py) applied first. scripts/servers.py starts every Rasa server
+patches (regelhulp/rasa_patches.py) applied first. ops/servers.py starts every Rasa server
 (`make run`, production replicas, tests, evaluation, benchmark) this way.
 
 It prints one line to stderr (the server log, build/logs/*-server.log) saying which patches are

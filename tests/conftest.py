@@ -1,4 +1,4 @@
-"""Shared fixtures. The Rasa model is trained at most once per test run (scripts/train.py
+"""Shared fixtures. The Rasa model is trained at most once per test run (ops/train.py
 reuses it by fingerprint; `make test` trains it before pytest starts)."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def kb():
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    from scripts.train import train
+    from ops.train import train
 
     return train()
 
@@ -148,7 +148,7 @@ def knowledge_copy(tmp_path) -> Path:
 def test_page_port() -> int:
     """The port of the test pages that talk to the stack over socket.io with long polling (rasa-webchat),
     which the stack allows as a CORS origin."""
-    from scripts.servers import free_port
+    from ops.servers import free_port
 
     return free_port()
 
@@ -156,7 +156,7 @@ def test_page_port() -> int:
 @pytest.fixture(scope="session")
 def stack(trained_model, tmp_path_factory, test_page_port):
     """The real action server and Rasa server on free loopback ports, shared by the slow tests."""
-    from scripts.servers import RasaStack
+    from ops.servers import RasaStack
 
     with RasaStack(
         trained_model,

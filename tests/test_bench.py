@@ -6,9 +6,9 @@ import argparse
 
 import yaml
 
-from scripts import bench
-from scripts.bench_probes import cpu_ns, function_name, parse_collapsed, rss_mb, top_functions
-from scripts.derived_configs import baseline_config
+from ops.derived_configs import baseline_config
+from tools import bench
+from tools.bench_probes import cpu_ns, function_name, parse_collapsed, rss_mb, top_functions
 
 RAW = [
     "<module> (rasa/__main__.py:10);run (asyncio/base_events.py:600);validate (jsonschema/validators.py:1117) 60",
@@ -114,7 +114,7 @@ def test_report_checks_the_targets_and_compares_both_pipelines():
 
 
 def test_loadtest_report_compares_replica_counts(tmp_path, monkeypatch):
-    from scripts import loadtest
+    from tools import loadtest
 
     def figures(replicas: int, throughput: float) -> dict:
         return {

@@ -1,4 +1,4 @@
-"""`make check-sources` (scripts/check_sources.py) against a local HTTP server whose pages change,
+"""`make check-sources` (ops/check_sources.py) against a local HTTP server whose pages change,
 move and disappear between two runs; and without any network."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import check_sources
-from scripts.servers import free_port
+from ops import check_sources
+from ops.servers import free_port
 
 PARAGRAPH = (
     "Een asielzoeker mag in loondienst werken als de werkgever een werkvergunning heeft. De werkgever "

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from ops.train import rasa_env
 from regelhulp.paths import ROOT
-from scripts.train import rasa_env
 
 
 @pytest.mark.slow

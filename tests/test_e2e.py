@@ -8,8 +8,8 @@ import uuid
 import pytest
 from conftest import answer_of, answers_rule, sources_of
 
+from ops.servers import RasaStack, free_port, reply_text
 from regelhulp.paths import ROOT
-from scripts.servers import RasaStack, free_port, reply_text
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +145,7 @@ def test_make_run_serves_and_ctrl_c_stops_everything(trained_model, tmp_path):
     ports = {"RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()), "WEB_PORT": str(free_port())}
     env = dict(os.environ, TRACKER_DB=str(tmp_path / "run.db"), **ports)
     run = subprocess.Popen(
-        [sys.executable, "-m", "scripts.run"],
+        [sys.executable, "-m", "ops.run"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -1,5 +1,5 @@
 """A short version of the answer-level evaluation, on the shared test servers, plus the scoring
-rules and the question-set checks of scripts/evaluate.py."""
+rules and the question-set checks of tools/evaluate.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.evaluate import Case, QuestionSetError, load_cases, main, run_case, score, summarise
+from tools.evaluate import Case, QuestionSetError, load_cases, main, run_case, score, summarise
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 

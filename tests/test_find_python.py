@@ -1,4 +1,4 @@
-"""scripts/find_python.sh: only an interpreter that really runs counts; pyenv is asked next."""
+"""ops/find_python.sh: only an interpreter that really runs counts; pyenv is asked next."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from regelhulp.paths import ROOT
 
-SCRIPT = ROOT / "scripts" / "find_python.sh"
+SCRIPT = ROOT / "ops" / "find_python.sh"
 
 
 def run_with_path(folder: Path):

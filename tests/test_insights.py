@@ -16,9 +16,9 @@ import pytest
 from markupsafe import escape
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
+from ops.insights_report import PLOTS, write_report
+from ops.insights_stats import compute
 from regelhulp.paths import ROOT
-from scripts.insights_report import PLOTS, write_report
-from scripts.insights_stats import compute
 
 DAY1 = dt.datetime(2026, 11, 2, 10, 0).timestamp()
 DAY2 = dt.datetime(2026, 11, 3, 15, 0).timestamp()
@@ -196,7 +196,7 @@ def test_report_without_conversations_has_no_plots(tmp_path, kb):
 
 def run_insights(tmp_path, *args, **env):
     return subprocess.run(
-        [sys.executable, "-m", "scripts.insights", "--out", str(tmp_path / "out"), *args],
+        [sys.executable, "-m", "ops.insights", "--out", str(tmp_path / "out"), *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -237,7 +237,7 @@ def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
 
-    from scripts.prod import ProdSettings, drop_database, ensure_database
+    from ops.prod import ProdSettings, drop_database, ensure_database
 
     settings = ProdSettings(pg_database="regelhulp_insights_%s" % uuid.uuid4().hex[:10])
     ensure_database(settings)
@@ -274,7 +274,7 @@ def test_reads_the_postgresql_store_of_the_production_profile(tmp_path):
 
 
 def test_report_lists_passed_dates_and_changed_sources_first(figures, tmp_path, kb):
-    from scripts.review import REASON_TEXT, to_review
+    from ops.review import REASON_TEXT, to_review
 
     url = kb.rule("volunteering").sources[0].url
     state = {"sources": {url: {"status": 404, "change": {"kind": "gone", "on": "2027-03-01"}}}}

@@ -1,5 +1,5 @@
 """The handoff and `make insights` on real conversations: the action server and the Rasa server
-(scripts/servers.py) with a fresh SQLite tracker store of their own, talked to over REST; then the
+(ops/servers.py) with a fresh SQLite tracker store of their own, talked to over REST; then the
 insights command reads that store."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import sys
 import pytest
 from conftest import answers_rule
 
+from ops.insights import read_conversations
+from ops.insights_report import PLOTS
+from ops.servers import RasaStack, reply_text
 from regelhulp.paths import ROOT
-from scripts.insights import read_conversations
-from scripts.insights_report import PLOTS
-from scripts.servers import RasaStack, reply_text
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def report(conversations, tmp_path_factory):
     db, _ = conversations
     out = tmp_path_factory.mktemp("report")
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.insights", "--out", str(out)],
+        [sys.executable, "-m", "ops.insights", "--out", str(out)],
         cwd=ROOT,
         env={**os.environ, "TRACKER_DB": str(db)},
         capture_output=True,

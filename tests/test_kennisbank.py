@@ -1,4 +1,4 @@
-"""The kennisbank page (scripts/kennisbank.py): every rule entry with its sources, date and
+"""The kennisbank page (ops/kennisbank.py): every rule entry with its sources, date and
 organisations; values from the knowledge base escaped; stale entries marked; served by the widget's
 web server at /kennisbank, and by nginx from the production profile's static export."""
 
@@ -14,12 +14,12 @@ import pytest
 from conftest import edit_rule
 from markupsafe import escape
 
+from ops.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
+from ops.servers import free_port
+from ops.web_server import export_static, make_server
 from regelhulp.knowledge import load
 from regelhulp.paths import ROOT
 from regelhulp.replies import date_text
-from scripts.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
-from scripts.servers import free_port
-from scripts.web_server import export_static, make_server
 
 
 def article(html: str, entry_id: str) -> str:
@@ -146,7 +146,7 @@ def test_static_export_has_the_page_and_its_files(knowledge_copy, tmp_path):
 
 @pytest.mark.slow
 def test_nginx_of_the_production_profile_serves_the_page(kb):
-    from scripts.prod import ProdSettings, ProdStack, nginx_binary
+    from ops.prod import ProdSettings, ProdStack, nginx_binary
 
     try:
         nginx_binary()

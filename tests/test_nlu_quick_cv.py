@@ -1,10 +1,10 @@
-"""The quick cross-validation indicator (scripts/nlu_quick_cv.py) on small, made-up data."""
+"""The quick cross-validation indicator (tools/nlu_quick_cv.py) on small, made-up data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.nlu_quick_cv import cross_validate, load_examples, main
+from tools.nlu_quick_cv import cross_validate, load_examples, main
 
 NL = ["mag hij werken {}", "mag zij hier werken {}", "werken met een vergunning {}", "wanneer mag ik werken {}"]
 EN = ["can he work here {}", "may she work {}", "is working allowed {}", "when can I work {}"]

@@ -1,5 +1,5 @@
 """The production profile over real PostgreSQL and Redis on this machine: two Rasa replicas, the
-action server and nginx (scripts/prod.py). The test run creates and drops its own database and uses
+action server and nginx (ops/prod.py). The test run creates and drops its own database and uses
 its own Redis key prefix. PostgreSQL is reached through a proxy the tests can cut (tests/tcp_proxy.py).
 
 The tests run in file order; the last ones stop parts of the stack.
@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from scripts.prod import ProdSettings, ProdStack, drop_database
-from scripts.servers import api_args, free_port, http_json, reply_text
+from ops.prod import ProdSettings, ProdStack, drop_database
+from ops.servers import api_args, free_port, http_json, reply_text
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.prod]
@@ -176,7 +176,7 @@ def test_insights_read_the_shared_postgresql_store(prod, tmp_path):
     say(prod.url, who, "mail me: amina@example.nl " + "blorp " * 200)  # over 1000 characters: not understood
     s = prod.settings
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.insights", "--profile", "prod", "--out", str(tmp_path)],
+        [sys.executable, "-m", "ops.insights", "--profile", "prod", "--out", str(tmp_path)],
         cwd=ROOT,
         env={**os.environ, "PGHOST": s.pg_host, "PGPORT": str(s.pg_port), "PGDATABASE": s.pg_database},
         capture_output=True,

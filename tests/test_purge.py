@@ -13,8 +13,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from ops.purge import purge
 from regelhulp.paths import ROOT
-from scripts.purge import purge
 
 
 def store_conversation(store, sender: str, *ages_days: float) -> None:
@@ -52,7 +52,7 @@ def test_make_purge_command(tmp_path):
     db = tmp_path / "tracker.db"
     fill(SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db)))
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.purge", "--days", "10"],
+        [sys.executable, "-m", "ops.purge", "--days", "10"],
         cwd=ROOT,
         env={**__import__("os").environ, "TRACKER_DB": str(db)},
         capture_output=True,
@@ -65,7 +65,7 @@ def test_make_purge_command(tmp_path):
 
 def test_purge_of_a_missing_store_is_a_clear_message(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.purge", "--days", "10", "--profile", "prod"],
+        [sys.executable, "-m", "ops.purge", "--days", "10", "--profile", "prod"],
         cwd=ROOT,
         env={**__import__("os").environ, "PGPORT": "1"},
         capture_output=True,

@@ -19,9 +19,9 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from ops.servers import LOG_DIR, reply_text
 from regelhulp import rasa_patches
 from regelhulp.rasa_server import BANNER
-from scripts.servers import LOG_DIR, reply_text
 
 ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "debug-log-copies"]
 

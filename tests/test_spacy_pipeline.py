@@ -17,8 +17,8 @@ import spacy
 from spacy.cli.package import package
 from spacy.training import Example
 
+from ops.build_spacy_pipeline import build, patterns_fingerprint, ruler_patterns
 from regelhulp.paths import ROOT
-from scripts.build_spacy_pipeline import build, patterns_fingerprint, ruler_patterns
 
 
 def entities(nlp, text):
@@ -76,7 +76,7 @@ def test_trained_model_path_builds_and_trains_with_rasa(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package_dir), str(ROOT)]), TF_CPP_MIN_LOG_LEVEL="2")
     out = tmp_path / "nl_regelhulp"
     build_run = subprocess.run(
-        [sys.executable, "-m", "scripts.build_spacy_pipeline", "--output", str(out)],
+        [sys.executable, "-m", "ops.build_spacy_pipeline", "--output", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.train import INPUTS, ROOT, fingerprint
+from ops.train import INPUTS, ROOT, fingerprint
 
 
 def _copy_inputs(target: Path) -> None:
@@ -68,6 +68,6 @@ def test_importing_the_components_keeps_the_fingerprint_of_this_tree():
 @pytest.mark.slow
 def test_a_training_run_does_not_change_the_fingerprint(trained_model):
     """After `make train` (the trained_model fixture) the stored model is still the current one."""
-    from scripts.train import model_path
+    from ops.train import model_path
 
     assert model_path() == trained_model and trained_model.exists()

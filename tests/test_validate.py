@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ops.validate_knowledge import MIN_EXAMPLES, MIN_EXAMPLES_EN, main, problems
 from regelhulp.knowledge import load, stale_rules
 from regelhulp.paths import ROOT
-from scripts.validate_knowledge import MIN_EXAMPLES, MIN_EXAMPLES_EN, main, problems
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ gets no reply), shows quick replies whose answer follows when one is clicked, an
 to a rule question. Screenshots: reports/webchat-quick-replies.png
 (the quick replies) and reports/webchat.png (the last answer).
 
-rasa-webchat is fetched by scripts/setup_browser.sh (run by `make test`); it talks socket.io with
+rasa-webchat is fetched by ops/setup_browser.sh (run by `make test`); it talks socket.io with
 long polling first, so its page is served from the origin the test stack allows (conftest.py)."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class PageHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def webchat_site(stack, test_page_port):
     if not BUNDLE.exists():
-        pytest.fail("rasa-webchat is not installed: run `bash scripts/setup_browser.sh` (make test does)")
+        pytest.fail("rasa-webchat is not installed: run `bash ops/setup_browser.sh` (make test does)")
     server = ThreadingHTTPServer(("127.0.0.1", test_page_port), partial(PageHandler, rasa_url=stack.url))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield "http://127.0.0.1:%d/" % test_page_port

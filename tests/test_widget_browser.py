@@ -13,11 +13,11 @@ import threading
 import pytest
 from conftest import tracker_events
 
+from ops.servers import free_port
+from ops.web_server import make_server
 from regelhulp.knowledge import fold
 from regelhulp.paths import ROOT
 from regelhulp.replies import date_text
-from scripts.servers import free_port
-from scripts.web_server import make_server
 
 pytestmark = pytest.mark.slow
 

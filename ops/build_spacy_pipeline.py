@@ -4,7 +4,7 @@ Base: spaCy's trained `nl_core_news_sm` 3.4.x when it is installed; otherwise sp
 language class with lookup lemmas from spacy-lookups-data. Both get an entity ruler generated
 from the knowledge base (status groups and organisations with their synonyms), so entity
 extraction does not depend on which base is available. The pipeline's meta records the base
-and a fingerprint of the entity-ruler patterns; the model fingerprint (scripts/train.py) includes it.
+and a fingerprint of the entity-ruler patterns; the model fingerprint (ops/train.py) includes it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ conversations; the resident memory of both servers; for our pipeline, the top fu
 profiles of the Rasa server under 10 concurrent conversations and during one 40-turn conversation
 (separate runs after the measured ones, so the profiler does not slow those).
 
-The default pipeline is Rasa's own default configuration (scripts/derived_configs.py) trained with
+The default pipeline is Rasa's own default configuration (ops/derived_configs.py) trained with
 1 epoch (--epochs): the cost of an inference does not depend on the number of epochs.
 Both Rasa servers start the same way (regelhulp/rasa_server.py, with the project's Rasa patches;
 --unpatched starts both without them, to measure what the patches change).
@@ -32,15 +32,15 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ops.derived_configs import baseline_config
+from ops.facet_examples import write as write_facet_examples
+from ops.servers import LOG_DIR, RasaStack
+from ops.train import DATA as TRAINING_DATA
+from ops.train import rasa_env
 from regelhulp import rasa_patches
 from regelhulp.paths import ROOT
-from scripts.bench_probes import PySpy, cpu_ns, parse_collapsed, rss_mb, top_functions
-from scripts.derived_configs import baseline_config
-from scripts.evaluate import percentile
-from scripts.facet_examples import write as write_facet_examples
-from scripts.servers import LOG_DIR, RasaStack
-from scripts.train import DATA as TRAINING_DATA
-from scripts.train import rasa_env
+from tools.bench_probes import PySpy, cpu_ns, parse_collapsed, rss_mb, top_functions
+from tools.load import latency_ms, run_parallel
 
 TURNS = [  # one conversation: a mix of rule questions, a status turn and small talk
     "Hallo",
@@ -120,20 +120,15 @@ def load_level(stack: RasaStack, conversations: int, turns: List[str] = TURNS) -
                 with lock:
                     errors.append(repr(error))
 
-    threads = [threading.Thread(target=conversation) for _ in range(conversations)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=REQUEST_TIMEOUT * len(turns))
-    wall = time.perf_counter() - started
+    wall = run_parallel(lambda _index: conversation(), conversations, REQUEST_TIMEOUT * len(turns))
+    latency = latency_ms(latencies)
     return {
         "conversations": conversations,
         "messages": len(latencies),
         "errors": len(errors),
-        "p50_ms": round(1000 * percentile(latencies, 0.50), 1),
-        "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
-        "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
+        "p50_ms": latency["p50"],
+        "p95_ms": latency["p95"],
+        "p99_ms": latency["p99"],
         "throughput_msg_s": round(len(latencies) / wall, 2),
     }
 
@@ -294,7 +289,7 @@ def report(results: Dict[str, dict], args: argparse.Namespace) -> str:
         "",
         "%s, %s cores. Loopback REST webhook, one Rasa server (1 Sanic worker) + one action server each, "
         "%d-turn conversations, fresh SQLite tracker store. Default pipeline: Rasa's default configuration "
-        "(DIET, ResponseSelector, TED, UnexpecTED; scripts/derived_configs.py) trained with %s epoch(s) on the same "
+        "(DIET, ResponseSelector, TED, UnexpecTED; ops/derived_configs.py) trained with %s epoch(s) on the same "
         "data: the cost of an inference does not depend on the epochs. Rasa patches: %s. "
         "Other jobs on the machine disturb the figures: see the load averages. Written by `make bench %s`."
         % (

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
+from ops.derived_configs import nlu_testing_config
+from ops.train import rasa_env
 from regelhulp.paths import ROOT
-from scripts.derived_configs import nlu_testing_config
-from scripts.train import rasa_env
 
 
 def summarise(report: dict, errors: list, folds: int, seconds: float) -> str:

@@ -16,19 +16,18 @@ import http.client
 import json
 import os
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ops.prod import ProdSettings, ProdStack, drop_database
+from ops.servers import free_port
+from ops.train import model_path
 from regelhulp import rasa_patches
 from regelhulp.paths import ROOT
-from scripts.evaluate import percentile
-from scripts.prod import ProdSettings, ProdStack, drop_database
-from scripts.servers import free_port
-from scripts.train import model_path
+from tools.load import latency_ms, run_parallel
 
 TURNS = [
     "Hallo",
@@ -103,16 +102,11 @@ def run(conversations: int, replicas: int) -> dict:
         stack.start()
         print("loadtest: %d conversations x %d turns ..." % (conversations, len(TURNS)), flush=True)
         stop_at = time.monotonic() + DEADLINE_SECONDS
-        started = time.monotonic()
-        threads = [
-            threading.Thread(target=conversation, args=(i, settings, run_id, results, stop_at))
-            for i in range(conversations)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(DEADLINE_SECONDS + REQUEST_TIMEOUT)
-        elapsed = time.monotonic() - started
+        elapsed = run_parallel(
+            lambda i: conversation(i, settings, run_id, results, stop_at),
+            conversations,
+            DEADLINE_SECONDS + REQUEST_TIMEOUT,
+        )
         stored = stored_user_events(settings, run_id)
     finally:
         stack.stop()
@@ -134,9 +128,7 @@ def run(conversations: int, replicas: int) -> dict:
         "duplicated_user_events": duplicated,
         "conversations_out_of_order": wrong_order,
         "stored_user_events": sum(len(t) for t in stored.values()),
-        "latency_ms": {
-            p: round(1000 * percentile(seconds, q), 1) for p, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
-        },
+        "latency_ms": latency_ms(seconds),
         "throughput_msg_per_s": round(len(seconds) / elapsed, 1) if elapsed else 0.0,
         "seconds": round(elapsed, 1),
         "rasa_patches": rasa_patches.enabled(),
@@ -187,7 +179,7 @@ def write_report(runs: List[dict]) -> Path:
     lines = [
         "# Load test (production profile)",
         "",
-        "Written by `make loadtest` (`python -m scripts.loadtest %s`)." % " ".join(sys.argv[1:]),
+        "Written by `make loadtest` (`python -m tools.loadtest %s`)." % " ".join(sys.argv[1:]),
         "",
     ]
     if times is not None:

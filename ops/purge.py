@@ -11,8 +11,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ops.prod import ProdSettings
 from regelhulp.paths import ROOT
-from scripts.prod import ProdSettings
 
 
 def engine_url(profile: str) -> str:

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ops.train import train
 from regelhulp.paths import ROOT
-from scripts.evaluate import evaluate
-from scripts.train import train
+from tools.evaluate import evaluate
 
 SETS = [
     ("tests/eval/real.yml", "evaluation (fresh, December 2026; reporting only)", True),

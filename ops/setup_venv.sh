@@ -2,19 +2,19 @@
 # Creates .venv with a suitable Python and the pinned requirements (runtime and development: tests,
 # lint, types), then tries once to install
 # spaCy's Dutch model nl_core_news_sm 3.4.x the standard way. When that download is not
-# possible, the project builds its own Dutch pipeline (scripts/build_spacy_pipeline.py).
+# possible, the project builds its own Dutch pipeline (ops/build_spacy_pipeline.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
 STAMP=$VENV/.installed
-want=$(cat requirements.txt requirements-dev.txt constraints.txt scripts/setup_venv.sh | sha256sum | cut -c1-16)
+want=$(cat requirements.txt requirements-dev.txt constraints.txt ops/setup_venv.sh | sha256sum | cut -c1-16)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c 'import rasa' >/dev/null 2>&1; then
   exit 0
 fi
 
 if ! "$VENV/bin/python" -c 'import sys; assert (3, 8) <= sys.version_info[:2] <= (3, 10)' >/dev/null 2>&1; then
-  python=$(bash scripts/find_python.sh)
+  python=$(bash ops/find_python.sh)
   echo "setup: creating $VENV with $python ($("$python" --version 2>&1))"
   rm -rf "$VENV"
   "$python" -m venv "$VENV"

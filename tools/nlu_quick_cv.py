@@ -22,8 +22,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from ops.validate_knowledge import ENGLISH_NLU_DIR, yaml_files
 from regelhulp.paths import ROOT
-from scripts.validate_knowledge import ENGLISH_NLU_DIR, yaml_files
 
 Example = Tuple[str, str, str]  # text, intent, language
 

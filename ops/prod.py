@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ops.kennisbank import CONTENT_SECURITY_POLICY
+from ops.servers import RASA_SERVER, ROOT, RasaStack, api_args, free_port
+from ops.web_server import export_static
 from regelhulp.templating import render_config
-from scripts.kennisbank import CONTENT_SECURITY_POLICY
-from scripts.servers import RASA_SERVER, ROOT, RasaStack, api_args, free_port
-from scripts.web_server import export_static
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 
@@ -99,7 +99,7 @@ def drop_database(settings: ProdSettings) -> None:
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if not found:
-        raise RuntimeError("nginx is not installed; run scripts/setup_nginx.sh (Debian package 'nginx')")
+        raise RuntimeError("nginx is not installed; run ops/setup_nginx.sh (Debian package 'nginx')")
     return found
 
 

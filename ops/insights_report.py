@@ -17,11 +17,11 @@ matplotlib.use("Agg")  # no display; before anything imports pyplot
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from ops.insights_stats import Figures  # noqa: E402
+from ops.review import Review, reason_lines  # noqa: E402
 from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
 from regelhulp.replies import date_text  # noqa: E402
 from regelhulp.templating import render_html  # noqa: E402
-from scripts.insights_stats import Figures  # noqa: E402
-from scripts.review import Review, reason_lines  # noqa: E402
 
 PLOTS = ("insights_per_day.png", "insights_rates.png", "insights_themes.png", "insights_feedback.png")
 KIND_LABELS = {
@@ -160,7 +160,7 @@ def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[
 
 def review_rows(kb: KnowledgeBase, review: Sequence[Review]) -> List[tuple]:
     """The entries to review first: a date that passed without a later check, or a source page that
-    changed, moved or disappeared after the entry's check (scripts/review.py)."""
+    changed, moved or disappeared after the entry's check (ops/review.py)."""
     return [
         (
             r.entry.id,

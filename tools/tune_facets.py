@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from regelhulp.paths import ROOT
-from scripts.tuning import announce_best, write_report
+from tools.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "facets.yml", ROOT / "tests" / "dev" / "facets2.yml"]
 WRONG_FACET_COST = 3

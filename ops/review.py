@@ -9,9 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ops.check_sources import CHANGE_KINDS
 from regelhulp import dates
 from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry
-from scripts.check_sources import CHANGE_KINDS
 
 
 @dataclass(frozen=True)

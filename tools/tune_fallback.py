@@ -21,9 +21,9 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import yaml
 
+from ops.train import train
 from regelhulp.paths import ROOT
-from scripts.train import train
-from scripts.tuning import announce_best, write_report
+from tools.tuning import announce_best, write_report
 
 DEV_SETS = [ROOT / "tests" / "dev" / "real_nl.yml", ROOT / "tests" / "dev" / "real_en.yml"]
 WRONG_COST = 4

@@ -1,5 +1,5 @@
 """`make run`: starts the action server, the Rasa server (REST + socket.io) and the widget page.
-`make run PROFILE=prod` (--prod): the production profile instead (scripts/prod.py): Rasa replicas on
+`make run PROFILE=prod` (--prod): the production profile instead (ops/prod.py): Rasa replicas on
 PostgreSQL and Redis, behind nginx on one port, which also serves the widget page.
 `make shell` (--shell): starts the action server and talks to the assistant in the terminal.
 
@@ -16,11 +16,11 @@ import threading
 import time
 from pathlib import Path
 
+from ops.prod import ProdStack
+from ops.servers import RASA_SERVER, RasaStack
+from ops.train import model_path
+from ops.web_server import make_server
 from regelhulp.paths import ROOT
-from scripts.prod import ProdStack
-from scripts.servers import RASA_SERVER, RasaStack
-from scripts.train import model_path
-from scripts.web_server import make_server
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from regelhulp.paths import ROOT
 # (status groups, refusals, routing) load it when the model is loaded. So editing an answer text,
 # a refusal or a source does not retrain; editing a phrasing does.
 INPUTS = ["domain.yml", "data", "build/nlu", "components", "build/spacy/nl_regelhulp/meta.json", "constraints.txt"]
-DATA = ["data", "build/nlu"]  # build/nlu: examples generated from the facets (scripts/facet_examples.py)
+DATA = ["data", "build/nlu"]  # build/nlu: examples generated from the facets (ops/facet_examples.py)
 KEEP_MODELS = 3
 
 
@@ -75,7 +75,7 @@ def fingerprint(config: str = "config.yml", root: Path = ROOT) -> str:
 
 
 def model_path(config: str = "config.yml", prefix: str = "regelhulp", root: Path = ROOT) -> Path:
-    from scripts.facet_examples import write
+    from ops.facet_examples import write
 
     write(root / "build" / "nlu" / "facets.yml", root / "knowledge")
     return root / "models" / ("%s-%s.tar.gz" % (prefix, fingerprint(config, root)))

@@ -22,9 +22,10 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from ops.servers import RasaStack, reply_text
+from ops.train import train
 from regelhulp.paths import ROOT
-from scripts.servers import RasaStack, reply_text
-from scripts.train import train
+from tools.load import percentile
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.yml"
 GROUPS = ("topic", "audience", "lang", "style")
@@ -131,13 +132,6 @@ def run_case(stack: RasaStack, case: Case) -> Result:
     result = score(case, reply_text(messages))
     result.latencies = latencies
     return result
-
-
-def percentile(values: List[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def summarise(results: List[Result]) -> Dict[str, object]:

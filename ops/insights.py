@@ -5,7 +5,7 @@ entries to review: first those with a date that passed without a later check or 
 changed since (the state of the last `make check-sources`), last those not checked for a long time. Writes reports/insights.html with PNG plots.
 
 Reads the tracker store of the profile like `make purge`: the SQLite file TRACKER_DB, or the
-PostgreSQL database from the PG* settings (scripts/prod.py). Reading only; nothing is changed.
+PostgreSQL database from the PG* settings (ops/prod.py). Reading only; nothing is changed.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Dict, List, Tuple
 
 import sqlalchemy as sa
 
+from ops.check_sources import STATE_FILE, load_state
+from ops.insights_report import write_report
+from ops.insights_stats import compute
+from ops.purge import engine_url
+from ops.review import to_review
 from regelhulp import dates
 from regelhulp.knowledge import KnowledgeError, load, stale_rules
 from regelhulp.paths import ROOT
-from scripts.check_sources import STATE_FILE, load_state
-from scripts.insights_report import write_report
-from scripts.insights_stats import compute
-from scripts.purge import engine_url
-from scripts.review import to_review
 
 
 class StoreMissing(Exception):
