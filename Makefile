@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 PROFILE ?= default
 DAYS ?= 30
 
-QUESTIONS ?= tests/eval/questions.yml
+QUESTIONS ?= eval/evaluation/questions.yml
 
 setup:
 	@bash ops/setup_venv.sh

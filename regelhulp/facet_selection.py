@@ -10,7 +10,7 @@ Two measures, both fitted when the action server starts (about 5 s):
   across entries; for a short follow-up in the conversation's entry ("hoe lang duurt dat?") and for a
   question the classifier did not take for a rule question.
 
-Chosen with `make tune-facets` on tests/dev/facets.yml (reports/facet_tuning.md).
+Chosen with `make tune-facets` on eval/development/facets.yml (reports/facet_tuning.md).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 Overviews = Dict[str, Dict[str, List[str]]]  # entry id -> language -> general questions
 OVERVIEW = "overview"
 
-# make tune-facets, 7 December 2026, on tests/dev/facets.yml + facets2.yml (571 single questions), after
+# make tune-facets, 7 December 2026, on eval/development/facets.yml + facets2.yml (571 single questions), after
 # 10 more Dutch and 6 more English phrasings per facet: inverse regularisation of the per-entry classifier.
 # C=0.5: Dutch 299 of 345 right (facet, or overview where that is right), 4 wrong facets; English 203 of
 # 226, no wrong facet (cost 77, wrong facet = 3). C=0.2: Dutch 298 (8 wrong facets), English 209 (1)
@@ -50,7 +50,7 @@ SHORT_WORDS = 7
 SHORT_PROBABILITY = 0.5
 # A follow-up in the conversation's entry (a message the classifier did not take for a new question):
 # the closest phrasing needs this cosine similarity and twice the second facet's; chosen on the
-# follow-ups of tests/dev/real_*.yml (the entry's general questions are as similar as the facet there).
+# follow-ups of eval/development/real_*.yml (the entry's general questions are as similar as the facet there).
 FOLLOW_UP_SCORE = 0.3
 FOLLOW_UP_RATIO = 2.0
 

@@ -3,13 +3,12 @@ rules and the question-set checks of tools/evaluate.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from regelhulp.paths import ROOT
 from tools.evaluate import Case, QuestionSetError, load_cases, main, run_case, score, summarise
 
-EVAL_DIR = Path(__file__).resolve().parent / "eval"
+EVAL_DIR = ROOT / "eval" / "evaluation"
 
 
 def case(**fields):

@@ -29,7 +29,7 @@ def test_every_entry_has_source_organisation_and_checked_date(kb):
 
 
 def test_p1_questions_have_an_answer_per_status(kb):
-    """The facts themselves are checked by the evaluation sets (tests/eval/), not pinned here."""
+    """The facts themselves are checked by the evaluation sets (eval/evaluation/), not pinned here."""
     for intent in ("ask_paid_work", "ask_volunteering", "ask_study", "ask_student_finance"):
         entry = kb.rule_for_intent(intent)
         assert entry is not None and entry.depends_on_status, intent

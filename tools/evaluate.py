@@ -27,7 +27,7 @@ from ops.train import train
 from regelhulp.paths import ROOT
 from tools.load import percentile
 
-DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.yml"
+DEFAULT_QUESTIONS = ROOT / "eval" / "evaluation" / "questions.yml"
 GROUPS = ("topic", "audience", "lang", "style")
 NOT_IN_SCOPE = ("out_of_scope", "other_language", "chitchat")  # topics that are not rule questions
 
@@ -310,7 +310,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--figures-only",
         action="store_true",
         default=None,
-        help="write no cases or replies (the default for sets under tests/eval/)",
+        help="write no cases or replies (the default for sets under eval/evaluation/)",
     )
     args = parser.parse_args(argv)
     if args.model and not args.model.is_file():
@@ -319,7 +319,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         figures_only = args.figures_only
         if figures_only is None:
-            figures_only = (ROOT / "tests" / "eval") in args.questions.resolve().parents
+            figures_only = (ROOT / "eval" / "evaluation") in args.questions.resolve().parents
         summary = evaluate(args.questions, args.out, args.model, figures_only)
     except QuestionSetError as error:
         print("error: %s" % error, file=sys.stderr)

@@ -1,7 +1,7 @@
 """`make figures`: evaluates every question set with the current model and writes docs/figures.md.
 
-Development sets (tests/dev/real_*.yml) are shown with their failing-case counts per style; the
-evaluation sets (tests/eval/*.yml except the smoke set) with figures only: nobody tunes on them.
+Development sets (eval/development/real_*.yml) are shown with their failing-case counts per style; the
+evaluation sets (eval/evaluation/*.yml except the smoke set) with figures only: nobody tunes on them.
 The README quotes this file instead of figures typed by hand.
 """
 
@@ -19,17 +19,17 @@ from regelhulp.paths import ROOT
 from tools.evaluate import evaluate
 
 SETS = [
-    ("tests/eval/real.yml", "evaluation (fresh, December 2026; reporting only)", True),
-    ("tests/eval/questions.yml", "evaluation (older; used for data checks until December 2026)", True),
-    ("tests/dev/real_nl.yml", "development, Dutch (tuning)", False),
-    ("tests/dev/real_en.yml", "development, English (tuning)", False),
+    ("eval/evaluation/real.yml", "evaluation (fresh, December 2026; reporting only)", True),
+    ("eval/evaluation/questions.yml", "evaluation (older; used for data checks until December 2026)", True),
+    ("eval/development/real_nl.yml", "development, Dutch (tuning)", False),
+    ("eval/development/real_en.yml", "development, English (tuning)", False),
     (
-        "tests/dev/real2.yml",
+        "eval/development/real2.yml",
         "development, second set (tuning; written 7 December 2026 without seeing the other sets)",
         False,
     ),
     (
-        "tests/dev/real3.yml",
+        "eval/development/real3.yml",
         "development, third set (tuning; written 7 December 2026 without seeing the other sets)",
         False,
     ),

@@ -1,5 +1,5 @@
 """`make tune-facets`: chooses the facet classifier's regularisation (C) and least probability
-(regelhulp/facet_selection.py) on the development sets of concrete questions, tests/dev/facets*.yml,
+(regelhulp/facet_selection.py) on the development sets of concrete questions, eval/development/facets*.yml,
 never on an evaluation set.
 
 Each question is known to belong to an entry (its expected intent); within that entry the selector
@@ -21,7 +21,7 @@ import yaml
 from regelhulp.paths import ROOT
 from tools.tuning import announce_best, write_report
 
-DEV_SETS = [ROOT / "tests" / "dev" / "facets.yml", ROOT / "tests" / "dev" / "facets2.yml"]
+DEV_SETS = [ROOT / "eval" / "development" / "facets.yml", ROOT / "eval" / "development" / "facets2.yml"]
 WRONG_FACET_COST = 3
 CS = [0.1, 0.2, 0.5, 1.0]
 THRESHOLDS = [0.0, 0.2, 0.3, 0.4]

@@ -1,5 +1,5 @@
 """`make tune-fallback`: chooses the fallback thresholds, per language, on the realistic development
-sets (tests/dev/real_nl.yml, tests/dev/real_en.yml: questions as real users write them, never used
+sets (eval/development/real_nl.yml, eval/development/real_en.yml: questions as real users write them, never used
 for training), never on the evaluation sets. Single-message cases only: a conversation's last turn
 depends on what came before.
 
@@ -25,7 +25,7 @@ from ops.train import train
 from regelhulp.paths import ROOT
 from tools.tuning import announce_best, write_report
 
-DEV_SETS = [ROOT / "tests" / "dev" / "real_nl.yml", ROOT / "tests" / "dev" / "real_en.yml"]
+DEV_SETS = [ROOT / "eval" / "development" / "real_nl.yml", ROOT / "eval" / "development" / "real_en.yml"]
 WRONG_COST = 4
 THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(16)]  # 0.20 ... 0.95
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15]
