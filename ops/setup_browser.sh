@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser tests drive Debian's Chromium with Playwright (no browser download by Playwright).
 # They also run rasa-webchat, the most used website widget for Rasa, against Regelhulp
-# (tests/test_webchat_browser.py). Only its self-contained bundle (lib/index.js, React included)
+# (tests/integration/test_webchat_browser.py). Only its self-contained bundle (lib/index.js, React included)
 # is used, so the package is fetched from npm with `npm pack` (the tarball alone, without the
 # package's build-time dependency tree), checked against the integrity recorded here, and unpacked
 # into tests/webchat/node_modules/rasa-webchat (git-ignored); only when that version is missing.

@@ -35,13 +35,13 @@ database's row count and highest id for the sender are unchanged), 7. incrementa
 (`Domain.states_for_tracker_history` goes on from the replay of the previous call), 8.
 gc-freeze-after-load (`gc.freeze()` after the model is loaded), 9. applied-events-by-type
 (`DialogueStateTracker.applied_events` with the event kinds looked up per class). They are tested in
-tests/test_rasa_patches_conversation.py.
+tests/unit/test_rasa_patches_conversation.py.
 
 When Rasa is upgraded: the patches refuse to apply to another version than 3.6.x (the server does
 not start; set REGELHULP_RASA_PATCHES=0 to start it unpatched). Before widening SUPPORTED, compare
 `RemoteAction._validate_action_result` and `action_response_format_spec` in
 rasa/core/actions/action.py and `Event.resolve_by_type` in rasa/shared/core/events.py and
-`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/test_rasa_patches.py.
+`SQLTrackerStore._retrieve` in rasa/core/tracker_store.py with the 3.6 versions these patches assume, then run tests/unit/test_rasa_patches.py.
 """
 
 from __future__ import annotations

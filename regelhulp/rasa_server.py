@@ -3,7 +3,7 @@ patches (regelhulp/rasa_patches.py) applied first. ops/servers.py starts every R
 (`make run`, production replicas, tests, evaluation, benchmark) this way.
 
 It prints one line to stderr (the server log, build/logs/*-server.log) saying which patches are
-on, before Rasa configures its logging; tests/test_rasa_patches.py reads it from a running server.
+on, before Rasa configures its logging; tests/unit/test_rasa_patches.py reads it from a running server.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Rasa 3.6's RedisLockStore issues and returns tickets with a read-modify-write of one Redis key
 (get the lock, change it, save it) that is not atomic: when two replicas receive a message of the
 same conversation at the same moment, both can take the same ticket, process the conversation at
-the same time, and the later save drops the other's events (seen in tests/test_prod.py). Here every
+the same time, and the later save drops the other's events (seen in tests/prod/test_prod.py). Here every
 read-modify-write of a conversation's lock runs under a short Redis mutex (SET NX with expiry,
 released by token), so tickets are handed out one at a time across all replicas.
 

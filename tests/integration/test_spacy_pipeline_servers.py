@@ -1,73 +1,16 @@
-"""Both Dutch spaCy pipeline paths: the project's own (blank Dutch + lookup lemmas + entity
-ruler) and a trained `nl_core_news_sm` base. For the trained path the test trains and packages a
-tiny Dutch pipeline under that name, then builds on it and trains a small Rasa NLU model on it."""
+"""The slow tests split from tests/unit/test_spacy_pipeline.py (real servers or training)."""
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import spacy
-from spacy.cli.package import package
-from spacy.training import Example
 
-from ops.build_spacy_pipeline import build, patterns_fingerprint, ruler_patterns
 from regelhulp.paths import ROOT
-
-
-def entities(nlp, text):
-    return [(e.text, e.label_, e.ent_id_) for e in nlp(text.lower()).ents]
-
-
-def test_own_pipeline_has_lemmas_and_knowledge_base_entities(kb, tmp_path):
-    info = build(kb, tmp_path / "nl", requested_base="blank")
-    nlp = spacy.load(tmp_path / "nl")
-    assert info["base"] == "blank" and nlp.meta["regelhulp"]["patterns"] == patterns_fingerprint(ruler_patterns(kb))
-    assert [t.lemma_ for t in nlp("hij heeft gewerkt als vrijwilligers")][2:] == ["werken", "als", "vrijwilliger"]
-    assert ("azc-bewoner", "status", "asylum_seeker") in entities(nlp, "Mag een AZC-bewoner werken?")
-    assert ("oekraiense vluchteling", "status", "ukrainian") in entities(nlp, "een Oekraiense vluchteling")
-    assert ("vluchtelingenwerk", "organisation", "vluchtelingenwerk") in entities(nlp, "Bel VluchtelingenWerk")
-
-
-def test_build_is_skipped_when_up_to_date(kb, tmp_path, capsys):
-    build(kb, tmp_path / "nl", requested_base="blank")
-    build(kb, tmp_path / "nl", requested_base="blank")
-    assert "up to date" in capsys.readouterr().out
-
-
-def test_patterns_include_accentless_variants(kb):
-    patterns = {p["pattern"] for p in ruler_patterns(kb)}
-    assert {"oekraïense vluchteling", "oekraiense vluchteling"} <= patterns
-
-
-def make_tiny_trained_dutch_package(folder: Path) -> Path:
-    """Trains a tiny Dutch tagger + NER and packages it as nl_core_news_sm 3.4.0 (not installed)."""
-    nlp = spacy.blank("nl")
-    nlp.add_pipe("tagger")
-    ner = nlp.add_pipe("ner")
-    ner.add_label("LOC")
-    sentences = [
-        ("Ik woon in Utrecht", ["PRON", "VERB", "ADP", "PROPN"], [(11, 18, "LOC")]),
-        ("Zij werkt in Arnhem", ["PRON", "VERB", "ADP", "PROPN"], [(13, 19, "LOC")]),
-    ]
-    examples = [Example.from_dict(nlp.make_doc(t), {"tags": tags, "entities": ents}) for t, tags, ents in sentences]
-    random.seed(1)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(10):
-        nlp.update(examples, sgd=optimizer)
-    nlp.meta.update(name="core_news_sm", version="3.4.0")
-    nlp.to_disk(folder / "trained")
-    (folder / "dist").mkdir()
-    package(folder / "trained", folder / "dist", create_sdist=False, force=True)
-    source = folder / "dist" / "nl_core_news_sm-3.4.0"
-    shutil.copy(source / "meta.json", source / "nl_core_news_sm" / "meta.json")  # what installing does
-    return source
+from tests.unit.test_spacy_pipeline import make_tiny_trained_dutch_package
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from regelhulp.paths import ROOT
-from tools.evaluate import Case, QuestionSetError, load_cases, main, run_case, score, summarise
+from tools.evaluate import Case, QuestionSetError, load_cases, main, score, summarise
 
 EVAL_DIR = ROOT / "eval" / "evaluation"
 
@@ -60,12 +60,3 @@ def test_a_missing_model_is_named_before_anything_runs(tmp_path, capsys):
     assert main(["--model", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path)]) == 2
     assert "no model at" in capsys.readouterr().err
     assert not (tmp_path / "eval.md").exists()
-
-
-@pytest.mark.slow
-def test_smoke_cases_are_answered_correctly(stack):
-    results = [run_case(stack, c) for c in load_cases(EVAL_DIR / "smoke.yml")]
-    failing = [
-        "%s: %s %s\n%s" % (r.case.id, r.outcome, r.failed_patterns, r.reply) for r in results if r.outcome != "correct"
-    ]
-    assert not failing, "\n\n".join(failing)

@@ -1,4 +1,4 @@
-"""Runs the conversation tests in tests/conversations/ with `rasa test` on the trained model."""
+"""Runs the conversation stories in tests/conversations/test_conversations.yml with `rasa test` on the trained model."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_conversation_stories_pass(trained_model, tmp_path):
             "--model",
             str(trained_model),
             "--stories",
-            "tests/conversations",
+            "tests/conversations/test_conversations.yml",  # the stories only, not this file
             "--fail-on-prediction-errors",
             "--out",
             str(tmp_path / "results"),

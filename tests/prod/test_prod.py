@@ -18,7 +18,7 @@ import pytest
 
 from ops.prod import ProdSettings, ProdStack, drop_database
 from ops.servers import api_args, free_port, http_json, reply_text
-from tests.tcp_proxy import TcpProxy
+from tests.prod.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.prod]
 TOKEN = "test-token-%s" % uuid.uuid4().hex

@@ -63,11 +63,3 @@ def test_importing_the_components_keeps_the_fingerprint_of_this_tree():
     for module in (ROOT / "components").glob("*.py"):
         py_compile.compile(str(module), doraise=True)
     assert fingerprint() == before
-
-
-@pytest.mark.slow
-def test_a_training_run_does_not_change_the_fingerprint(trained_model):
-    """After `make train` (the trained_model fixture) the stored model is still the current one."""
-    from ops.train import model_path
-
-    assert model_path() == trained_model and trained_model.exists()

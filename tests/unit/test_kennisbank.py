@@ -142,24 +142,3 @@ def test_static_export_has_the_page_and_its_files(knowledge_copy, tmp_path):
     assert "Betaald werk (kopie)" in (target / "kennisbank.html").read_text(encoding="utf-8")
     assert (target / "kennisbank.js").read_bytes() == (ROOT / "web" / "kennisbank.js").read_bytes()
     assert (target / "kennisbank.css").read_bytes() == (ROOT / "web" / "kennisbank.css").read_bytes()
-
-
-@pytest.mark.slow
-def test_nginx_of_the_production_profile_serves_the_page(kb):
-    from ops.prod import ProdSettings, ProdStack, nginx_binary
-
-    try:
-        nginx_binary()
-    except RuntimeError as error:
-        pytest.skip(str(error))
-    stack = ProdStack(Path("unused.tar.gz"), ProdSettings(port=free_port()), name="test-kennisbank")
-    try:
-        stack.start_nginx()
-        for path in ("/kennisbank", "/kennisbank.html"):
-            status, headers, body = get(stack.url + path)
-            assert status == 200 and headers["Content-Type"].startswith("text/html"), path
-            assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-            assert all('id="%s"' % r.id in body for r in kb.rules)
-        assert get(stack.url + "/kennisbank.js")[0] == 200 and get(stack.url + "/kennisbank.css")[0] == 200
-    finally:
-        stack.stop()

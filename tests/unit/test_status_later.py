@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerRule
 from regelhulp.language import asks_something, opens_follow_up
-from tests.test_actions import run, tracker, user_event
+from tests.unit.test_actions import run, tracker, user_event
 
 UKRAINIAN = [{"entity": "status", "value": "ukrainian"}]
 
