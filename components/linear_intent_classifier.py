@@ -4,7 +4,7 @@ confidences.
 Why not DIET: on this project's training data (many near-boundary examples: long employer e-mails,
 mixed topics, chitchat variants) DIET fits every training example within a few epochs and then
 does worse on unseen questions than a linear model on the same n-grams (5-fold cross-validation,
-README "Choosing the pipeline"). This classifier trains in seconds instead of half an hour.
+docs/pipeline.md). This classifier trains in seconds instead of half an hour.
 
 What it does with the features the CountVectorsFeaturizers made (their sentence features: the
 counts of a message's word n-grams and character n-grams):

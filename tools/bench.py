@@ -55,7 +55,7 @@ LONG_TURNS = 40
 REQUEST_TIMEOUT = 120
 PIPELINES = ("ours", "default")
 LABELS = {"ours": "regelhulp", "default": "default"}
-# The figures issue P10 asks for (README, "Current figures").
+# The figures issue P10 asks for (docs/measuring.md, "Current figures").
 TARGETS = {"p95_1_ms": 30.0, "throughput_10_msg_s": 40.0, "throughput_ratio_10": 2.0, "cpu_turn_ratio": 1.3}
 
 
@@ -420,7 +420,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument(
         "--publish",
         action="store_true",
-        help="also write the report to docs/bench.md (with --unpatched: docs/bench_unpatched.md; tracked, the README quotes it)",
+        help="also write the report to docs/bench.md (with --unpatched: docs/bench_unpatched.md; tracked, the README links to it)",
     )
     parser.add_argument(
         "--unpatched",

@@ -2,7 +2,7 @@
 
 Development sets (eval/development/real_*.yml) are shown with their failing-case counts per style; the
 evaluation sets (eval/evaluation/*.yml except the smoke set) with figures only: nobody tunes on them.
-The README quotes this file instead of figures typed by hand.
+The README links to this file; no figure is typed by hand.
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def main() -> int:
     parser.add_argument(
         "--publish",
         action="store_true",
-        help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README quotes it)",
+        help="also write the report to docs/load.md (unpatched: docs/load_unpatched.md; tracked, the README links to it)",
     )
     args = parser.parse_args()
     if not 1 <= args.conversations <= 250:
