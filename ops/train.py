@@ -94,14 +94,9 @@ def _prune(prefix: str, keep: Path) -> None:
         old.unlink()
 
 
-def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
-    target = model_path(config, prefix)
-    if target.exists():
-        print("Model up to date, reusing %s" % target.relative_to(ROOT))
-        return target
-    print("Training %s with %s (the inputs changed) ..." % (target.name, config), flush=True)
-    started = time.monotonic()
-    command = [
+def train_command(config: str, data: List[str], out: str, name: str) -> List[str]:
+    """`rasa train` for CONFIG on DATA into OUT/NAME.tar.gz (also used by `make bench`)."""
+    return [
         sys.executable,
         "-m",
         "rasa",
@@ -109,12 +104,22 @@ def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
         "--config",
         config,
         "--data",
-        *DATA,
+        *data,
         "--out",
-        "models",
+        out,
         "--fixed-model-name",
-        target.name[: -len(".tar.gz")],
+        name,
     ]
+
+
+def train(config: str = "config.yml", prefix: str = "regelhulp") -> Path:
+    target = model_path(config, prefix)
+    if target.exists():
+        print("Model up to date, reusing %s" % target.relative_to(ROOT))
+        return target
+    print("Training %s with %s (the inputs changed) ..." % (target.name, config), flush=True)
+    started = time.monotonic()
+    command = train_command(config, DATA, "models", target.name[: -len(".tar.gz")])
     subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True)
     print("Trained %s in %.0f s (%.1f MB)" % (target.name, time.monotonic() - started, target.stat().st_size / 1e6))
     _prune(prefix, target)

@@ -36,7 +36,7 @@ from ops.derived_configs import baseline_config
 from ops.facet_examples import write as write_facet_examples
 from ops.servers import LOG_DIR, RasaStack
 from ops.train import DATA as TRAINING_DATA
-from ops.train import rasa_env
+from ops.train import rasa_env, train_command
 from regelhulp import rasa_patches
 from regelhulp.paths import ROOT
 from tools.bench_probes import PySpy, cpu_ns, parse_collapsed, rss_mb, top_functions
@@ -72,20 +72,7 @@ def train_timed(config: str, out_dir: Path, name: str) -> Dict[str, object]:
     write_facet_examples(ROOT / "build" / "nlu" / "facets.yml", ROOT / "knowledge")  # the same data as `make train`
     started = time.monotonic()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rasa",
-            "train",
-            "--config",
-            config,
-            "--data",
-            *TRAINING_DATA,
-            "--out",
-            str(out_dir),
-            "--fixed-model-name",
-            name,
-        ],
+        train_command(config, TRAINING_DATA, str(out_dir), name),
         cwd=ROOT,
         env=env,
         check=True,
