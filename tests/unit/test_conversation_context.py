@@ -1,4 +1,5 @@
-"""A status given after the question, in whatever words: the question waiting for it is answered.
+"""What the conversation so far means for a message: a status given later answers the waiting
+question, two people get a part each, a short message about the answer gets its concrete questions.
 
 The classifier often sees a new rule question in a message that only gives the status ("ik kom uit
 Oekraïne, tijdelijke bescherming" looks like a question about temporary protection). When the
