@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from regelhulp import conversation, replies
 from regelhulp.facet_selection import FOLLOW_UP_SCORE, FacetSelector
-from regelhulp.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, RuleEntry, load
+from regelhulp.knowledge import DEFAULT_LANGUAGE, LANGUAGES, Facet, KnowledgeBase, Refusal, RuleEntry, load
 from regelhulp.language import asks_something, foreign_language, opens_follow_up, refers_back
 
 logger = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ class ActionNotUnderstood(RegelhulpAction):
             send(dispatcher, replies.handoff(KB, _summary(tracker), fallback=True, lang=lang))
             return []
         if not options or options[0] in ("out_of_scope",) or not _rule_intents(ranking, floor=0.3):
-            offered = _follow_up_options(dispatcher, tracker)
+            offered = _follow_up_options(dispatcher, tracker, refused)
             if offered is not None:
                 return offered
         send(dispatcher, replies.did_you_mean(KB, options, lang))
@@ -349,14 +349,17 @@ def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[L
     return _answer(dispatcher, tracker, KB.rule(match.facet.entry) or theme, match.facet) if match else None
 
 
-def _follow_up_options(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
-    """A short message after an answer, not clearly about one of its concrete questions: the entry's
-    most similar concrete questions as buttons (instead of a refusal or other topics), else None."""
+def _follow_up_options(
+    dispatcher: CollectingDispatcher, tracker: Tracker, refused: Optional[Refusal]
+) -> Optional[List[EventType]]:
+    """A short message after an answer, not clearly about one of its concrete questions and of no
+    known kind of refusal (`refused`, the caller's KB.refusal_for): the entry's most similar concrete
+    questions as buttons (instead of a refusal or other topics), else None."""
     theme = KB.rule(tracker.get_slot("theme"))
     text = _text(tracker)
-    if theme is None or _is_payload(text) or len(text.split()) > MAX_FOLLOW_UP_WORDS or not refers_back(text):
+    if refused is not None or theme is None or _is_payload(text) or len(text.split()) > MAX_FOLLOW_UP_WORDS:
         return None
-    if KB.refusal_for(text):
+    if not refers_back(text):
         return None
     status = tracker.get_slot("status")
     ranked = [m.facet for m in SELECTOR.ranking(text, _language(tracker), [theme.id]) if m.facet.concerns(status)]
@@ -389,7 +392,7 @@ class ActionRefuse(RegelhulpAction):
             follow_up = _follow_up(dispatcher, tracker)  # "hoe lang duurt dat?" after a question about a TWV
             if follow_up is not None:
                 return follow_up
-            offered = _follow_up_options(dispatcher, tracker)  # "hoe lang heeft hij daarvoor?"
+            offered = _follow_up_options(dispatcher, tracker, refused)  # "hoe lang heeft hij daarvoor?"
             if offered is not None:
                 return offered
         send(dispatcher, replies.refusal(KB, refused, _language(tracker)))
