@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.base import Component, Config, Model
 from regelhulp.knowledge import KnowledgeBase, load_shared
 from regelhulp.language import detect_language, foreign_language
 
@@ -74,7 +73,7 @@ def threshold_for(thresholds: Dict[str, float], text: str, default_language: str
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class IntentResolver(GraphComponent):
+class IntentResolver(Component):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"threshold": {"nl": 0.7, "en": 0.7}}
@@ -84,13 +83,7 @@ class IntentResolver(GraphComponent):
         self.thresholds = {str(k): float(v) for k, v in thresholds.items()}
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "IntentResolver":
+    def build(cls, config: Config, storage: ModelStorage, resource: Resource, model: Model = None) -> "Component":
         return cls(load_shared(), config["threshold"])
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -109,6 +102,3 @@ class IntentResolver(GraphComponent):
             )
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -39,7 +39,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 import scipy.special
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -52,6 +52,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
+
+from components.base import Component, Config, Model
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def question_spans(text: str) -> List[Tuple[int, int]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(Component, IntentClassifier):
     @classmethod
     def required_components(cls) -> List[type]:
         return [Featurizer]
@@ -104,14 +106,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.model = model  # origins, weighting (TfidfTransformer per origin), intents, coef, intercept, scale
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
-        return cls(config, model_storage, resource)
+    def build(cls, config: Config, storage: ModelStorage, resource: Resource, model: Model = None) -> "Component":
+        return cls(config, storage, resource, model)
 
     # --- features ---------------------------------------------------------------------------
 
@@ -267,9 +263,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             counts = scipy.sparse.csr_matrix(sequence.features.tocsr()[mask].sum(axis=0))
             blocks.append(weighting.transform(counts))
         return scipy.sparse.hstack(blocks).tocsr()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
 
 def _as_columns(scores: np.ndarray) -> np.ndarray:

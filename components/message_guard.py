@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.base import Component, Config, Model
 
 TOO_LONG = "regelhulp_message_too_long"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class MessageLengthGuard(GraphComponent):
+class MessageLengthGuard(Component):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_characters": 1000}
@@ -31,13 +31,7 @@ class MessageLengthGuard(GraphComponent):
         self.max_characters = int(config["max_characters"])
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "MessageLengthGuard":
+    def build(cls, config: Config, storage: ModelStorage, resource: Resource, model: Model = None) -> "Component":
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -48,22 +42,9 @@ class MessageLengthGuard(GraphComponent):
                 message.set(TOO_LONG, True, add_to_output=True)
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LongMessageFallback(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LongMessageFallback":
-        return cls()
-
+class LongMessageFallback(Component):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(TOO_LONG):
@@ -71,6 +52,3 @@ class LongMessageFallback(GraphComponent):
                 message.data[INTENT] = fallback
                 message.data[INTENT_RANKING_KEY] = [fallback]  # a guess from a fragment is no option
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -10,16 +10,15 @@ instead, and the answer covers each of them. Button payloads carry the entity th
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, List, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.base import Component, Config, Model
 from regelhulp.knowledge import KnowledgeBase, load_shared
 
 STATUS = "status"
@@ -46,18 +45,12 @@ def status_entities(kb: KnowledgeBase, text: str, extractor: str = "StatusExtrac
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class StatusExtractor(GraphComponent):
+class StatusExtractor(Component):
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "StatusExtractor":
+    def build(cls, config: Config, storage: ModelStorage, resource: Resource, model: Model = None) -> "Component":
         return cls(load_shared())
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -69,6 +62,3 @@ class StatusExtractor(GraphComponent):
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -74,6 +74,19 @@ def _translated(item: object, language: Optional[str], name: str) -> str:
         ) from None
 
 
+@dataclass(frozen=True)
+class Translated:
+    """A knowledge item with Dutch text fields and their translations (`translations[language][field]`,
+    e.g. {"en": {"label": ...}}); its subclasses are built with keyword arguments."""
+
+    id: str
+    translations: Dict[str, Dict[str, str]] = field(hash=False)
+
+    def in_language(self, name: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The text field `name` in `language` (Dutch by default)."""
+        return _translated(self, language, name)
+
+
 class KnowledgeError(Exception):
     """The knowledge base is broken; `problems` names file, entry and field of each fault."""
 
@@ -83,44 +96,29 @@ class KnowledgeError(Exception):
 
 
 @dataclass(frozen=True)
-class StatusGroup:
-    id: str
-    label: str
-    button: str
+class Named(Translated):
+    """An item users name in their own words: `synonyms` are the words the entity ruler and status finder know."""
+
     synonyms: Tuple[str, ...]
-    translations: Dict[str, Dict[str, str]] = field(
-        default_factory=dict, hash=False
-    )  # {"en": {"label": ..., "button": ...}}
-
-    def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return _translated(self, language, "label")
-
-    def button_in(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return _translated(self, language, "button")
 
 
 @dataclass(frozen=True)
-class Organisation:
-    id: str
+class StatusGroup(Named):
+    label: str
+    button: str
+
+
+@dataclass(frozen=True)
+class Organisation(Named):
     name: str
     abbreviation: str
     description: str
     website: str
-    synonyms: Tuple[str, ...]
-    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"description": ...}}
-
-    def description_in(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return _translated(self, language, "description")
 
 
 @dataclass(frozen=True)
-class Theme:
-    id: str
+class Theme(Translated):
     label: str
-    translations: Dict[str, Dict[str, str]] = field(default_factory=dict, hash=False)  # {"en": {"label": ...}}
-
-    def label_in(self, language: str = DEFAULT_LANGUAGE) -> str:
-        return _translated(self, language, "label")
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,8 @@ def apply() -> List[str]:
             "regelhulp.rasa_patches is written for rasa==%sx, found %s: check the patched functions (see the "
             "module's docstring) and widen SUPPORTED, or start with %s=0." % (SUPPORTED, rasa.__version__, SWITCH)
         )
-    _patch_action_validation()
-    _patch_event_lookup()
-    _patch_sql_tracker_read()
-    _patch_debug_log_copies()
+    for patch in (_patch_action_validation, _patch_event_lookup, _patch_sql_tracker_read, _patch_debug_log_copies):
+        patch()
     logger.info("Rasa patches applied: %s", ", ".join(_applied))
     return applied()
 
@@ -99,11 +97,9 @@ def apply_all() -> List[str]:
     server entry (regelhulp/rasa_server.py) runs. Returns the names of all patches applied."""
     names = apply()
     if names and not any(name in _applied for name in CONVERSATION_PATCHES):
-        _patch_sqlite_wal()
-        _patch_sql_tracker_cache()
-        _patch_incremental_states()
-        _patch_applied_events()
-        _patch_gc_freeze()
+        conversation_patches = (_patch_sqlite_wal, _patch_sql_tracker_cache, _patch_incremental_states)
+        for patch in conversation_patches + (_patch_applied_events, _patch_gc_freeze):
+            patch()
         logger.info("Rasa patches for long conversations applied: %s", ", ".join(CONVERSATION_PATCHES))
     return applied()
 

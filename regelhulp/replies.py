@@ -169,7 +169,7 @@ def rule_answer(
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
         assert group is not None  # the knowledge base always has the group `other`
-        parts.append(kb.phrase("answer_for_status", lang).format(status=group.label_in(lang).lower()))
+        parts.append(kb.phrase("answer_for_status", lang).format(status=group.in_language("label", lang).lower()))
     parts.append(entry.answer_for(status, lang))
     parts += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
@@ -182,7 +182,7 @@ def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:
     group = kb.status_group(status)
     if status == "other" or group is None:
         return kb.phrase("for_other_status", lang)
-    return kb.phrase("for_status", lang).format(status=group.label_in(lang).lower())
+    return kb.phrase("for_status", lang).format(status=group.in_language("label", lang).lower())
 
 
 def facet_answer(
@@ -247,7 +247,7 @@ def other_language(kb: KnowledgeBase, language: str) -> Reply:
 
 def status_buttons(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> List[Dict[str, str]]:
     return [
-        {"title": g.button_in(lang), "payload": "/inform_status%s" % json.dumps({"status": g.id})}
+        {"title": g.in_language("button", lang), "payload": "/inform_status%s" % json.dumps({"status": g.id})}
         for g in kb.status_groups
     ]
 
@@ -273,12 +273,12 @@ def status_noted(kb: KnowledgeBase, status: str, lang: str = DEFAULT_LANGUAGE) -
     group = kb.status_group(status)
     if group is None:
         raise LookupError("unknown status group %r" % status)
-    return _reply(kb.phrase("status_noted", lang).format(status=group.label_in(lang).lower()), lang)
+    return _reply(kb.phrase("status_noted", lang).format(status=group.in_language("label", lang).lower()), lang)
 
 
 def capabilities(kb: KnowledgeBase, lang: str = DEFAULT_LANGUAGE) -> Reply:
     lines = [kb.phrase("capabilities_intro", lang)]
-    lines += ["- %s" % theme.label_in(lang) for theme in kb.themes]
+    lines += ["- %s" % theme.in_language("label", lang) for theme in kb.themes]
     lines.append(kb.phrase("capabilities_outro", lang))
     return _reply("\n".join(lines), lang)
 
@@ -289,7 +289,7 @@ def organisation_answer(kb: KnowledgeBase, organisation_id: Optional[str], lang:
         return _reply(kb.phrase("organisation_unknown", lang), lang)
     name = org.name if org.abbreviation == org.name else "%s (%s)" % (org.name, org.abbreviation)
     website = "%s: %s" % (kb.phrase("organisation_website", lang), link(_site(org.website), org.website))
-    text = "**%s**\n\n%s\n\n%s" % (name, org.description_in(lang), website)
+    text = "**%s**\n\n%s\n\n%s" % (name, org.in_language("description", lang), website)
     return _reply(text, lang, organisation_id=org.id)
 
 
@@ -351,7 +351,7 @@ def summary_lines(
     lines = [kb.phrase("handoff_summary", lang)]
     group = kb.status_group(summary.status)
     if group:
-        lines.append("- %s: %s" % (kb.phrase("summary_status", lang), group.label_in(lang)))
+        lines.append("- %s: %s" % (kb.phrase("summary_status", lang), group.in_language("label", lang)))
     titles = [kb.rule(t).title_in(lang) if kb.rule(t) else t for t in summary.themes]  # type: ignore[union-attr]
     if titles:
         lines.append("- %s: %s" % (kb.phrase("summary_themes", lang), ", ".join(titles)))

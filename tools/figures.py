@@ -40,20 +40,16 @@ def _pct(part: int, whole: int) -> str:
     return "%.1f%%" % (100.0 * part / whole) if whole else "-"
 
 
+def _share(counts: Dict[str, object], key: str, whole: str = "total") -> str:
+    """ "<n> (<percentage of the whole>)" for COUNTS[KEY]."""
+    return "%d (%s)" % (counts[key], _pct(counts[key], counts[whole]))
+
+
 def _rows(title: str, groups: Dict[str, Dict[str, object]]) -> List[str]:
     lines = ["| %s | cases | correct | wrong | missed |" % title, "|---|---:|---:|---:|---:|"]
     for name, c in groups.items():
         lines.append(
-            "| %s | %d | %d (%s) | %d (%s) | %d |"
-            % (
-                name,
-                c["total"],
-                c["correct"],
-                _pct(c["correct"], c["total"]),
-                c["wrong"],
-                _pct(c["wrong"], c["total"]),
-                c["missed"],
-            )
+            "| %s | %d | %s | %s | %d |" % (name, c["total"], _share(c, "correct"), _share(c, "wrong"), c["missed"])
         )
     return lines + [""]
 
@@ -63,13 +59,11 @@ def section(path: str, what: str, summary: Dict[str, object]) -> List[str]:
     lines = [
         "## `%s`: %s" % (path, what),
         "",
-        "**%d cases: %d correct (%s), %d wrong (%s), %d missed.** Latency over REST p50 %.0f ms, p95 %.0f ms."
+        "**%d cases: %s correct, %s wrong, %d missed.** Latency over REST p50 %.0f ms, p95 %.0f ms."
         % (
             overall["total"],
-            overall["correct"],
-            _pct(overall["correct"], overall["total"]),
-            overall["wrong"],
-            _pct(overall["wrong"], overall["total"]),
+            _share(overall, "correct"),
+            _share(overall, "wrong"),
             overall["missed"],
             summary["latency_ms"]["p50"],
             summary["latency_ms"]["p95"],
@@ -79,16 +73,10 @@ def section(path: str, what: str, summary: Dict[str, object]) -> List[str]:
         "|---|---:|---:|---:|---:|",
     ]
     for name, c in summary["choices"].items():
+        did_you_mean = _share(c, "did_you_mean", whole="in_scope")
         lines.append(
-            "| %s | %d | %d (%s) | %d | %d |"
-            % (
-                name,
-                c["in_scope"],
-                c["did_you_mean"],
-                _pct(c["did_you_mean"], c["in_scope"]),
-                c["out_of_scope"],
-                c["refused_correctly"],
-            )
+            "| %s | %d | %s | %d | %d |"
+            % (name, c["in_scope"], did_you_mean, c["out_of_scope"], c["refused_correctly"])
         )
     lines.append("")
     for group in ("lang", "audience", "style"):

@@ -113,13 +113,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 )
             )
         lines.append("")
-        announce_best(
-            language,
-            mine[0],
-            "(cheapest) C %.2f, least probability %.2f",
-            ("c", "threshold", "right", "total", "wrong_facet"),
-            "right %d of %d, wrong facet %d",
-        )
+        cheapest = "(cheapest) C {c:.2f}, least probability {threshold:.2f} -> right {right} of {total}, wrong facet {wrong_facet}"
+        announce_best(language, mine[0], cheapest)
     return write_report(args.out, "facet_tuning.md", lines)
 
 

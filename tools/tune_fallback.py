@@ -153,9 +153,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         announce_best(
             language,
             rows[0],
-            "threshold %.2f, ambiguity %.2f",
-            ("threshold", "ambiguity", "right", "wrong", "fallback"),
-            "right %d, wrong %d, fallback %d",
+            "threshold {threshold:.2f}, ambiguity {ambiguity:.2f} -> {right} right, {wrong} wrong, {fallback} fallback",
         )
     return write_report(args.out, "fallback_tuning.md", lines)
 

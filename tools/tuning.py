@@ -4,13 +4,12 @@ the best setting per language, and writing the Markdown report into reports/."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 
-def announce_best(language: str, best: Dict[str, object], setting: str, keys: Sequence[str], outcome: str) -> None:
-    """Prints "<language>: best <setting> -> <outcome>", SETTING and OUTCOME %-formatted with BEST's KEYS."""
-    values = tuple(best[k] for k in keys)
-    print(("%s: best " + setting + " -> " + outcome) % ((language,) + values))
+def announce_best(language: str, best: Dict[str, object], template: str) -> None:
+    """Prints "<language>: best <template>", TEMPLATE str.format-ted with BEST's fields."""
+    print("%s: best %s" % (language, template.format(**best)))
 
 
 def write_report(out_dir: Path, name: str, lines: List[str]) -> int:

@@ -89,7 +89,7 @@ def test_english_question_english_answer_and_switching_language_mid_conversation
         "can you answer in English again please?",
         "thanks a lot",
     )
-    assert kb.status_group("asylum_seeker").button_in("en") in english  # the status question, in English
+    assert kb.status_group("asylum_seeker").in_language("button", "en") in english  # the status question, in English
     assert answers_rule(status, kb, "paid_work", "asylum_seeker", "en")
     assert "Source:" in status and " · checked " in status and "Bron:" not in status
     assert "Nederlands" in switched

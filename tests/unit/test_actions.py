@@ -178,7 +178,7 @@ def test_english_fallback_capabilities_organisation_and_feedback(kb):
     buttons = run(ActionNotUnderstood(), track)[0][0]["buttons"]
     assert [b["title"] for b in buttons] == [kb.rule("paid_work").title_in("en"), kb.phrase("something_else", "en")]
     capabilities = run(ActionListCapabilities(), tracker("ask_capabilities", language="en"))[0][0]["text"]
-    assert all(theme.label_in("en") in capabilities for theme in kb.themes)
+    assert all(theme.in_language("label", "en") in capabilities for theme in kb.themes)
     organisation = run(
         ActionAnswerOrganisation(),
         tracker("ask_organisation", "What does the Dutch Council for Refugees do?", language="en"),
@@ -187,7 +187,7 @@ def test_english_fallback_capabilities_organisation_and_feedback(kb):
         organisation["text"].endswith("Website: [vluchtelingenwerk.nl](https://www.vluchtelingenwerk.nl)")
         or "Website:" in organisation["text"]
     )
-    assert kb.organisations["vluchtelingenwerk"].description_in("en") in organisation["text"]
+    assert kb.organisations["vluchtelingenwerk"].in_language("description", "en") in organisation["text"]
     feedback = run(ActionStoreFeedback(), tracker("feedback", "this answer is wrong", language="en"))[0][0]
     assert feedback["text"] == kb.phrase("feedback_typed", "en") and feedback["lang"] == "en"
 
@@ -322,17 +322,19 @@ def test_two_statuses_get_a_part_each(kb):
         assert "**%s:**" % label in messages[0]["text"]
 
 
+def status_after(question, text, status, **slots):  # type: ignore[no-untyped-def]
+    """ActionAnswerRule's reply when the status statement `text` follows the user event `question`."""
+    said = user_event(text, "inform_status")
+    return run(ActionAnswerRule(), tracker("inform_status", text, status=status, events=[question, said], **slots))
+
+
 def test_a_status_after_a_question_that_was_not_understood_answers_that_question(kb):
     question = user_event(
         "kan die oekraiense vrouw bij ons beginnen",
         "nlu_fallback",
         [{"name": "nlu_fallback", "confidence": 0.6}, {"name": "ask_paid_work", "confidence": 0.4}],
     )
-    status = user_event("ze heeft tijdelijke bescherming", "inform_status")
-    messages, events = run(
-        ActionAnswerRule(),
-        tracker("inform_status", "ze heeft tijdelijke bescherming", status="ukrainian", events=[question, status]),
-    )
+    messages, events = status_after(question, "ze heeft tijdelijke bescherming", "ukrainian")
     assert messages[0]["rule_id"] == "paid_work" and messages[0]["status"] == "ukrainian"
     assert SlotSet("theme", "paid_work") in events
 
@@ -343,17 +345,7 @@ def test_a_status_after_a_status_independent_answer_is_not_just_noted(kb):
         "ask_employer_checks",
         [{"name": "ask_employer_checks", "confidence": 0.8}, {"name": "ask_paid_work", "confidence": 0.15}],
     )
-    status = user_event("she has temporary protection", "inform_status")
-    messages, _ = run(
-        ActionAnswerRule(),
-        tracker(
-            "inform_status",
-            "she has temporary protection",
-            status="ukrainian",
-            theme="employer_checks",
-            events=[question, status],
-        ),
-    )
+    messages, _ = status_after(question, "she has temporary protection", "ukrainian", theme="employer_checks")
     assert messages[0]["text"] != kb.phrase("status_noted").format(status=kb.status_group("ukrainian").label.lower())
     assert messages[0].get("rule_id") in {"paid_work", "employer_checks", "ukraine_notification", "ukraine_protection"}
 

@@ -16,23 +16,32 @@ from channels.privacy import passes_eleven_test, redact, valid_iban
 TODAY = dt.date(2026, 11, 22)
 
 
-@pytest.mark.parametrize(
-    "text, expected, kinds",
-    [
-        ("mijn bsn is 111222333", "mijn bsn is [weggelaten]", ("bsn",)),
-        ("BSN 1112.22.333 graag", "BSN [weggelaten] graag", ("bsn",)),
-        ("mail jan.de.vries@example.nl even", "mail [weggelaten] even", ("email",)),
-        ("bel 06-12345678", "bel [weggelaten]", ("phone",)),
-        ("of +31 6 1234 5678", "of [weggelaten]", ("phone",)),
-        ("kantoor 020 123 4567", "kantoor [weggelaten]", ("phone",)),
-        ("IBAN NL91 ABNA 0417 1643 00 graag", "IBAN [weggelaten] graag", ("iban",)),
-        ("nl91abna0417164300", "[weggelaten]", ("iban",)),
-        ("ik ben geboren op 12-03-1990", "ik ben geboren op [weggelaten]", ("birth_date",)),
-        ("geboortedatum: 3 mei 1988", "geboortedatum: [weggelaten]", ("birth_date",)),
-        ("zoon, geb. 04/07/2015, mag hij werken?", "zoon, geb. [weggelaten], mag hij werken?", ("birth_date",)),
-        ("hij is van 14-02-1975", "hij is van [weggelaten]", ("birth_date",)),
-    ],
-)
+# Messages with personal data: the kind found, then the message with that data between « and ».
+PERSONAL_DATA = """
+bsn        | mijn bsn is «111222333»
+bsn        | BSN «1112.22.333» graag
+email      | mail «jan.de.vries@example.nl» even
+phone      | bel «06-12345678»
+phone      | of «+31 6 1234 5678»
+phone      | kantoor «020 123 4567»
+iban       | IBAN «NL91 ABNA 0417 1643 00» graag
+iban       | «nl91abna0417164300»
+birth_date | ik ben geboren op «12-03-1990»
+birth_date | geboortedatum: «3 mei 1988»
+birth_date | zoon, geb. «04/07/2015», mag hij werken?
+birth_date | hij is van «14-02-1975»
+"""
+
+
+def personal_data_cases():  # type: ignore[no-untyped-def]
+    for line in PERSONAL_DATA.strip().splitlines():
+        kind, marked = (part.strip() for part in line.split("|", 1))
+        text = marked.replace("«", "").replace("»", "")
+        expected = marked.split("«")[0] + "[weggelaten]" + marked.split("»")[1]
+        yield pytest.param(text, expected, (kind,), id=text)
+
+
+@pytest.mark.parametrize("text, expected, kinds", personal_data_cases())
 def test_personal_data_is_replaced(text, expected, kinds):
     assert redact(text, TODAY) == (expected, kinds)
 

@@ -64,11 +64,15 @@ def test_every_entry_has_english_text_for_every_dutch_field(kb):
 
 def test_status_groups_themes_and_organisations_have_english_texts(kb):
     for group in kb.status_groups:
-        assert group.label_in("en") and group.button_in("en") and group.label_in("en") != group.label, group.id
+        assert (
+            group.in_language("label", "en")
+            and group.in_language("button", "en")
+            and group.in_language("label", "en") != group.label
+        ), group.id
     for theme in kb.themes:
-        assert theme.label_in("en") and theme.label_in("en") != theme.label, theme.id
+        assert theme.in_language("label", "en") and theme.in_language("label", "en") != theme.label, theme.id
     for org in kb.organisations.values():
-        assert org.description_in("en") and org.description_in("en") != org.description, org.id
+        assert org.in_language("description", "en") and org.in_language("description", "en") != org.description, org.id
 
 
 def test_english_phrases_have_the_dutch_keys_and_english_months(kb):
@@ -89,7 +93,7 @@ def english_and_dutch_texts(kb):
         for group, text in nl.answers.items():
             yield "%s.answers.%s" % (entry.id, group), text, en.answers[group]
     for org in kb.organisations.values():
-        yield org.id, org.description, org.description_in("en")
+        yield org.id, org.description, org.in_language("description", "en")
     for key, text in kb.phrases.items():
         if isinstance(text, str):
             yield "phrase " + key, text, kb.phrase(key, "en")
@@ -119,10 +123,13 @@ def test_accessors_default_to_dutch_and_give_english_for_en(kb):
     assert work.pending_in() == work.pending and "Migration Pact" in work.pending_in("en")
     assert work.shared_answer_in("en") == work.text_in("en").answer
     group = kb.status_group("asylum_seeker")
-    assert group.label_in() == group.label and group.label_in("en") == "Asylum seeker in the procedure"
-    assert group.button_in("en") == "Asylum seeker (still in the procedure)"
-    assert kb.themes[0].label_in() == kb.themes[0].label
-    assert kb.organisations["uwv"].description_in() == kb.organisations["uwv"].description
+    assert (
+        group.in_language("label") == group.label
+        and group.in_language("label", "en") == "Asylum seeker in the procedure"
+    )
+    assert group.in_language("button", "en") == "Asylum seeker (still in the procedure)"
+    assert kb.themes[0].in_language("label") == kb.themes[0].label
+    assert kb.organisations["uwv"].in_language("description") == kb.organisations["uwv"].description
     assert kb.phrase("source") == "Bron" and kb.phrase("source", "en") == "Source"
     assert kb.phrases_in() is kb.phrases
 
