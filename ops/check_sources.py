@@ -26,13 +26,12 @@ import requests
 
 from regelhulp.knowledge import KnowledgeBase, KnowledgeError, load
 from regelhulp.paths import ROOT
+from regelhulp.review import CHANGE_KINDS, STATE_FILE, load_state  # noqa: F401 (part of this command's interface)
 
-STATE_FILE = ROOT / "reports" / "sources_state.json"
 REPORT_FILE = ROOT / "reports" / "sources.md"
 USER_AGENT = "Regelhulp-check-sources/1.0 (source monitoring of a public information assistant)"
 TIMEOUT_SECONDS = 20
 WORKERS = 4
-CHANGE_KINDS = ("changed", "moved", "gone", "unreachable", "back")  # what a run can report as a change
 
 
 @dataclass
@@ -129,15 +128,6 @@ def change_kind(previous: Optional[dict], current: Fetched) -> Optional[str]:
     if current.sha256 != previous.get("sha256"):
         return "changed"
     return None
-
-
-def load_state(path: Path = STATE_FILE) -> dict:
-    """The state of the last run ({} when there was none or it cannot be read)."""
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
 
 
 def check(

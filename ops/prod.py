@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from ops.kennisbank import CONTENT_SECURITY_POLICY
 from ops.servers import RASA_SERVER, ROOT, RasaStack, api_args, free_port
-from ops.web_server import export_static
 from regelhulp.templating import render_config
+from regelhulp.web.kennisbank import CONTENT_SECURITY_POLICY
+from regelhulp.web.server import export_static
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from ops.prod import ProdStack
 from ops.servers import RASA_SERVER, RasaStack
 from ops.train import model_path
-from ops.web_server import make_server
 from regelhulp.paths import ROOT
+from regelhulp.web.server import make_server
 
 
 def main() -> int:

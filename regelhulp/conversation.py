@@ -5,9 +5,9 @@ Pure functions, no Rasa; used by the handoff summary and by the insights report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-Event = dict
+Event = Mapping[str, Any]
 
 
 def current_session(events: Sequence[Event]) -> List[Event]:

@@ -3,8 +3,16 @@ reuses it by fingerprint; `make test` trains it before pytest starts)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
+import os
+import re
 import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -165,3 +173,173 @@ def stack(trained_model, tmp_path_factory, test_page_port):
         extra_cors_origins=["http://127.0.0.1:%d" % test_page_port],
     ) as running:
         yield running
+
+
+# ---------------------------------------------------------------- helpers shared by several test modules
+
+
+def post(url: str, body: bytes):  # type: ignore[no-untyped-def]
+    """POSTs a JSON BODY; the status and the decoded JSON answer (also of an HTTP error)."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read().decode() or "null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read().decode() or "null")
+
+
+def get(url: str):  # type: ignore[no-untyped-def]
+    """GETs URL: the status, the headers and the body text."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, dict(response.headers), response.read().decode("utf-8")
+
+
+EVAL_DIR = ROOT / "eval" / "evaluation"
+BASE_PATCHES = [  # the names regelhulp.rasa_patches.apply() reports, in order
+    "action-result-validator",
+    "event-class-lookup",
+    "sql-tracker-read",
+    "debug-log-copies",
+]
+
+
+def make_tiny_trained_dutch_package(folder: Path) -> Path:
+    """Trains a tiny Dutch tagger + NER and packages it as nl_core_news_sm 3.4.0 (not installed)."""
+    import random
+
+    import spacy
+    from spacy.cli.package import package
+    from spacy.training import Example
+
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("tagger")
+    ner = nlp.add_pipe("ner")
+    ner.add_label("LOC")
+    sentences = [
+        ("Ik woon in Utrecht", ["PRON", "VERB", "ADP", "PROPN"], [(11, 18, "LOC")]),
+        ("Zij werkt in Arnhem", ["PRON", "VERB", "ADP", "PROPN"], [(13, 19, "LOC")]),
+    ]
+    examples = [Example.from_dict(nlp.make_doc(t), {"tags": tags, "entities": ents}) for t, tags, ents in sentences]
+    random.seed(1)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(10):
+        nlp.update(examples, sgd=optimizer)
+    nlp.meta.update(name="core_news_sm", version="3.4.0")
+    nlp.to_disk(folder / "trained")
+    (folder / "dist").mkdir()
+    package(folder / "trained", folder / "dist", create_sdist=False, force=True)
+    source = folder / "dist" / "nl_core_news_sm-3.4.0"
+    shutil.copy(source / "meta.json", source / "nl_core_news_sm" / "meta.json")  # what installing does
+    return source
+
+
+DOMAIN = {  # the slots the custom actions read, for run()
+    "slots": {
+        "status": {"mappings": [{"type": "from_entity", "entity": "status"}]},
+        "theme": {"mappings": [{"type": "custom"}]},
+    }
+}
+
+
+def run(action, track):  # type: ignore[no-untyped-def]
+    """Runs a custom action on TRACK with DOMAIN's slots: (messages, events)."""
+    return run_action(action, track, DOMAIN)
+
+
+def user_event(text, intent, ranking=(), entities=()):  # type: ignore[no-untyped-def]
+    """A user event as rasa-sdk trackers carry it."""
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {
+            "intent": {"name": intent},
+            "entities": list(entities),
+            "intent_ranking": list(ranking),
+            "text": text,
+        },
+    }
+
+
+# the stored conversations of the insights tests
+DAY1 = dt.datetime(2026, 11, 2, 10, 0).timestamp()
+DAY2 = dt.datetime(2026, 11, 3, 15, 0).timestamp()
+
+
+def user(text, intent, at, entities=()):  # type: ignore[no-untyped-def]
+    from rasa.shared.core.events import UserUttered
+
+    return UserUttered(text, intent={"name": intent, "confidence": 0.9}, entities=list(entities), timestamp=at)
+
+
+def bot(at, text="...", **metadata):  # type: ignore[no-untyped-def]
+    from rasa.shared.core.events import BotUttered
+
+    return BotUttered(text, metadata=metadata, timestamp=at)
+
+
+def feedback(value, rule, at):
+    text = '/feedback{"feedback_value": "%s", "feedback_rule": "%s"}' % (value, rule)
+    return user(
+        text, "feedback", at, [{"entity": "feedback_value", "value": value}, {"entity": "feedback_rule", "value": rule}]
+    )
+
+
+def conversations():
+    """Three conversations over two days (Rasa events; `as_dicts` gives the stored form)."""
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    employer = [
+        SessionStarted(timestamp=DAY1),
+        ActionExecuted("action_listen", timestamp=DAY1),
+        user("Mag een asielzoeker bij ons werken?", "ask_paid_work", DAY1 + 1),
+        bot(DAY1 + 2, rule_id="paid_work", status="asylum_seeker", sources=["https://www.uwv.nl/x"]),
+        feedback("up", "paid_work", DAY1 + 3),
+        user("en vrijwilligerswerk?", "ask_volunteering", DAY1 + 4),
+        bot(DAY1 + 5, rule_id="volunteering", asks="status"),
+        feedback("down", "volunteering", DAY1 + 6),
+        feedback("meh", "volunteering", DAY1 + 7),  # not a value the widget sends: ignored
+        feedback("up", "<script>", DAY1 + 8),  # not a rule id: ignored
+        user("/request_human", "request_human", DAY1 + 9),  # the widget's button
+        bot(DAY1 + 10, handoff={"reason": "request", "status": None, "themes": ["paid_work"], "last_rule_id": None}),
+    ]
+    lost = [
+        user("blorp mail me op amina@example.nl", "nlu_fallback", DAY2),
+        ActionExecuted("action_two_stage_fallback", timestamp=DAY2 + 1),
+        user("<b>zxqv</b> fnord", "nlu_fallback", DAY2 + 2),
+        ActionExecuted("action_default_fallback", timestamp=DAY2 + 3),
+        bot(DAY2 + 3, handoff={"reason": "fallback", "status": None, "themes": [], "last_rule_id": None}),
+        user("Wat voor weer wordt het morgen?", "out_of_scope", DAY2 + 4),
+    ]
+    policy_fallback = [  # NLU understood it, but no rule applied: the policy's fallback answers
+        user("mag hij werken?", "ask_paid_work", DAY2 + 10),
+        ActionExecuted("action_default_fallback", timestamp=DAY2 + 11),
+        bot(DAY2 + 11, rule_id="paid_work", sources=["https://www.uwv.nl/x"]),
+        user("ik wil een medewerker", "request_human", DAY2 + 12),
+    ]
+    return {"employer": employer, "lost": lost, "policy": policy_fallback}
+
+
+def cell(page: str, label: str) -> str:
+    """The value next to LABEL in the report's table of figures."""
+    match = re.search(r"<td>%s</td><td class=\"n\">([^<]*)</td>" % re.escape(label), page)
+    assert match, label
+    return match.group(1)
+
+
+def run_insights(tmp_path, *args, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "ops.insights", "--out", str(tmp_path / "out"), *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def save(store, conversation_events):  # type: ignore[no-untyped-def]
+    """Saves the conversations (sender -> Rasa events) in a tracker store."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    for sender, events in conversation_events.items():
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))

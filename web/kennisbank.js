@@ -1,5 +1,5 @@
 /*
- * Kennisbank page (rendered by ops/kennisbank.py): search by keyword and filter by theme and
+ * Kennisbank page (rendered by regelhulp/web/kennisbank.py): search by keyword and filter by theme and
  * by status group, in the browser. The page is complete without this script (every entry shown,
  * the controls hidden); the script only shows the controls and hides what does not match.
  *

@@ -8,8 +8,7 @@ import sqlite3
 import uuid
 
 import pytest
-
-from tests.unit.test_channels import post
+from conftest import post
 
 
 @pytest.mark.slow

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import EVAL_DIR
 
-from tests.unit.test_eval_smoke import EVAL_DIR
 from tools.evaluate import load_cases, run_case
 
 

@@ -12,9 +12,9 @@ import sys
 import pytest
 from conftest import answers_rule
 
-from ops.insights import read_conversations
-from ops.insights_report import PLOTS
 from ops.servers import RasaStack, reply_text
+from regelhulp.insights.read import read_conversations
+from regelhulp.insights.report import PLOTS
 from regelhulp.paths import ROOT
 
 pytestmark = pytest.mark.slow

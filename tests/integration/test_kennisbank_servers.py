@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import get
 
-from ops.kennisbank import CONTENT_SECURITY_POLICY
 from ops.servers import free_port
-from tests.unit.test_kennisbank import get
+from regelhulp.web.kennisbank import CONTENT_SECURITY_POLICY
 
 
 @pytest.mark.slow

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import make_tiny_trained_dutch_package
 
 from regelhulp.paths import ROOT
-from tests.unit.test_spacy_pipeline import make_tiny_trained_dutch_package
 
 
 @pytest.mark.slow

@@ -14,10 +14,10 @@ import pytest
 from conftest import tracker_events
 
 from ops.servers import free_port
-from ops.web_server import make_server
 from regelhulp.knowledge import fold
 from regelhulp.paths import ROOT
 from regelhulp.replies import date_text
+from regelhulp.web.server import make_server
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from tests.unit.test_insights import cell, conversations, run_insights, save
+from conftest import cell, conversations, run_insights, save
 
 
 @pytest.mark.prod

@@ -5,22 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import answer_of, run_action, tracker
+from conftest import answer_of, run, tracker, user_event
 from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerOrganisation, ActionAnswerRule, ActionListCapabilities, ActionNotUnderstood
 from components.status_extractor import status_entities
-
-DOMAIN = {
-    "slots": {
-        "status": {"mappings": [{"type": "from_entity", "entity": "status"}]},
-        "theme": {"mappings": [{"type": "custom"}]},
-    }
-}
-
-
-def run(action, track):  # type: ignore[no-untyped-def]
-    return run_action(action, track, DOMAIN)
 
 
 def test_asks_status_with_buttons_when_unknown(kb):
@@ -234,19 +223,6 @@ def test_a_no_that_names_a_status_answers_the_last_rule_again(text, theme, answe
 
 
 # ---------------------------------------------------------------- P8/P9: facets, status later, refusals
-
-
-def user_event(text, intent, ranking=(), entities=()):
-    return {
-        "event": "user",
-        "text": text,
-        "parse_data": {
-            "intent": {"name": intent},
-            "entities": list(entities),
-            "intent_ranking": list(ranking),
-            "text": text,
-        },
-    }
 
 
 def test_a_concrete_question_gets_its_facet_first_with_the_source_after(kb):

@@ -6,9 +6,6 @@ body without `message`, an empty list for an empty one; socket.io: no reply)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.error
-import urllib.request
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -101,12 +98,3 @@ def test_rest_body_check(body, problem):
 
 
 # ------------------------------------------------------------------ against the real servers (slow)
-
-
-def post(url: str, body: bytes):
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read().decode() or "null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read().decode() or "null")

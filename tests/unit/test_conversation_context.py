@@ -10,11 +10,11 @@ follow-up about someone else ("what about people from Ukraine?") does so after a
 from __future__ import annotations
 
 import pytest
+from conftest import run, tracker, user_event
 from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerRule
 from regelhulp.language import asks_something, opens_follow_up
-from tests.unit.test_actions import run, tracker, user_event
 
 UKRAINIAN = [{"entity": "status", "value": "ukrainian"}]
 

@@ -4,11 +4,9 @@ rules and the question-set checks of tools/evaluate.py."""
 from __future__ import annotations
 
 import pytest
+from conftest import EVAL_DIR
 
-from regelhulp.paths import ROOT
 from tools.evaluate import Case, QuestionSetError, load_cases, main, score, summarise
-
-EVAL_DIR = ROOT / "eval" / "evaluation"
 
 
 def case(**fields):

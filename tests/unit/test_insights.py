@@ -4,71 +4,16 @@ The conversations are built from Rasa's own event classes, as the tracker store 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
 
 import pytest
+from conftest import DAY1, cell, conversations, run_insights
 from markupsafe import escape
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.events import SessionStarted
 
-from ops.insights_report import PLOTS, write_report
-from ops.insights_stats import compute
-from regelhulp.paths import ROOT
-
-DAY1 = dt.datetime(2026, 11, 2, 10, 0).timestamp()
-DAY2 = dt.datetime(2026, 11, 3, 15, 0).timestamp()
-
-
-def user(text, intent, at, entities=()):
-    return UserUttered(text, intent={"name": intent, "confidence": 0.9}, entities=list(entities), timestamp=at)
-
-
-def bot(at, text="...", **metadata):
-    return BotUttered(text, metadata=metadata, timestamp=at)
-
-
-def feedback(value, rule, at):
-    text = '/feedback{"feedback_value": "%s", "feedback_rule": "%s"}' % (value, rule)
-    return user(
-        text, "feedback", at, [{"entity": "feedback_value", "value": value}, {"entity": "feedback_rule", "value": rule}]
-    )
-
-
-def conversations():
-    """Three conversations over two days (Rasa events; `as_dicts` gives the stored form)."""
-    employer = [
-        SessionStarted(timestamp=DAY1),
-        ActionExecuted("action_listen", timestamp=DAY1),
-        user("Mag een asielzoeker bij ons werken?", "ask_paid_work", DAY1 + 1),
-        bot(DAY1 + 2, rule_id="paid_work", status="asylum_seeker", sources=["https://www.uwv.nl/x"]),
-        feedback("up", "paid_work", DAY1 + 3),
-        user("en vrijwilligerswerk?", "ask_volunteering", DAY1 + 4),
-        bot(DAY1 + 5, rule_id="volunteering", asks="status"),
-        feedback("down", "volunteering", DAY1 + 6),
-        feedback("meh", "volunteering", DAY1 + 7),  # not a value the widget sends: ignored
-        feedback("up", "<script>", DAY1 + 8),  # not a rule id: ignored
-        user("/request_human", "request_human", DAY1 + 9),  # the widget's button
-        bot(DAY1 + 10, handoff={"reason": "request", "status": None, "themes": ["paid_work"], "last_rule_id": None}),
-    ]
-    lost = [
-        user("blorp mail me op amina@example.nl", "nlu_fallback", DAY2),
-        ActionExecuted("action_two_stage_fallback", timestamp=DAY2 + 1),
-        user("<b>zxqv</b> fnord", "nlu_fallback", DAY2 + 2),
-        ActionExecuted("action_default_fallback", timestamp=DAY2 + 3),
-        bot(DAY2 + 3, handoff={"reason": "fallback", "status": None, "themes": [], "last_rule_id": None}),
-        user("Wat voor weer wordt het morgen?", "out_of_scope", DAY2 + 4),
-    ]
-    policy_fallback = [  # NLU understood it, but no rule applied: the policy's fallback answers
-        user("mag hij werken?", "ask_paid_work", DAY2 + 10),
-        ActionExecuted("action_default_fallback", timestamp=DAY2 + 11),
-        bot(DAY2 + 11, rule_id="paid_work", sources=["https://www.uwv.nl/x"]),
-        user("ik wil een medewerker", "request_human", DAY2 + 12),
-    ]
-    return {"employer": employer, "lost": lost, "policy": policy_fallback}
+from regelhulp.insights.report import PLOTS, write_report
+from regelhulp.insights.stats import compute
 
 
 def as_dicts(conversation_events):
@@ -132,13 +77,6 @@ def test_no_conversations_gives_zeros():
 # ---------------------------------------------------------------- the report
 
 
-def cell(page: str, label: str) -> str:
-    """The value next to LABEL in the report's table of figures."""
-    match = re.search(r"<td>%s</td><td class=\"n\">([^<]*)</td>" % re.escape(label), page)
-    assert match, label
-    return match.group(1)
-
-
 def test_report_opens_with_period_and_figures_and_escapes_messages(figures, tmp_path, kb):
     stale = [kb.rules[0]]
     path = write_report(figures, kb, stale, tmp_path, "SQLite test.db", today=dt.date(2026, 11, 22))
@@ -193,17 +131,6 @@ def test_report_without_conversations_has_no_plots(tmp_path, kb):
 # ---------------------------------------------------------------- the command
 
 
-def run_insights(tmp_path, *args, **env):
-    return subprocess.run(
-        [sys.executable, "-m", "ops.insights", "--out", str(tmp_path / "out"), *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_missing_sqlite_store_is_a_clear_error(tmp_path):
     done = run_insights(tmp_path, TRACKER_DB=str(tmp_path / "nothing.db"))
     assert done.returncode == 1
@@ -224,18 +151,11 @@ def test_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     assert done.returncode == 1 and "cannot read the tracker store" in done.stderr and "Traceback" not in done.stderr
 
 
-def save(store, conversation_events):
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    for sender, events in conversation_events.items():
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
-
-
 # ---------------------------------------------------------------- entries to review first
 
 
 def test_report_lists_passed_dates_and_changed_sources_first(figures, tmp_path, kb):
-    from ops.review import REASON_TEXT, to_review
+    from regelhulp.review import REASON_TEXT, to_review
 
     url = kb.rule("volunteering").sources[0].url
     state = {"sources": {url: {"status": 404, "change": {"kind": "gone", "on": "2027-03-01"}}}}

@@ -1,4 +1,4 @@
-"""The kennisbank page (ops/kennisbank.py): every rule entry with its sources, date and
+"""The kennisbank page (regelhulp/web/kennisbank.py): every rule entry with its sources, date and
 organisations; values from the knowledge base escaped; stale entries marked; served by the widget's
 web server at /kennisbank, and by nginx from the production profile's static export."""
 
@@ -7,30 +7,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import edit_rule
+from conftest import edit_rule, get
 from markupsafe import escape
 
-from ops.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
 from ops.servers import free_port
-from ops.web_server import export_static, make_server
 from regelhulp.knowledge import load
 from regelhulp.paths import ROOT
 from regelhulp.replies import date_text
+from regelhulp.web.kennisbank import CONTENT_SECURITY_POLICY, STATE_LABELS, markdown_text, render_page
+from regelhulp.web.server import export_static, make_server
 
 
 def article(html: str, entry_id: str) -> str:
     found = re.search(r'<article class="[^"]*" id="%s"[^>]*>(.*?)</article>' % re.escape(entry_id), html, re.S)
     assert found, "no article for %s" % entry_id
     return found.group(0)
-
-
-def get(url: str):  # type: ignore[no-untyped-def]
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, dict(response.headers), response.read().decode("utf-8")
 
 
 @pytest.fixture

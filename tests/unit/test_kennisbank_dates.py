@@ -1,5 +1,5 @@
 """The kennisbank for the content team: the dates of each entry and source, the state of its sources
-in the last `make check-sources`, and the entries that need a review (ops/review.py), on both
+in the last `make check-sources`, and the entries that need a review (regelhulp/review.py), on both
 sides of pending_from 2026-06-12 and until 2027-03-04."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import dataclasses
 import datetime as dt
 import re
 
-from ops import review
-from ops.kennisbank import TEXT, render_page
+from regelhulp import review
 from regelhulp.replies import date_text
+from regelhulp.web.kennisbank import TEXT, render_page
 
 PACT = dt.date(2026, 6, 12)
 PROTECTION_ENDS = dt.date(2027, 3, 4)
@@ -143,7 +143,7 @@ def test_to_review_lists_dates_and_sources_before_old_checks(kb):
 
 
 def test_the_facets_are_listed_under_their_entry_and_searchable_as_text(kb):
-    from ops.kennisbank import render_page
+    from regelhulp.web.kennisbank import render_page
 
     page = render_page(kb)
     facet = kb.facet("work_permit.duration")

@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 import jsonschema
 import jsonschema.validators
 import pytest
+from conftest import BASE_PATCHES
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import Event
@@ -21,14 +22,12 @@ from rasa.shared.utils.common import all_subclasses
 from regelhulp import rasa_patches
 from regelhulp.rasa_server import BANNER
 
-ALL = ["action-result-validator", "event-class-lookup", "sql-tracker-read", "debug-log-copies"]
-
 
 @pytest.fixture
 def patched():
     """The patches applied in this test process, and Rasa's own functions back afterwards."""
     rasa_patches.revert()
-    assert rasa_patches.apply() == ALL
+    assert rasa_patches.apply() == BASE_PATCHES
     yield
     rasa_patches.revert()
 
@@ -282,7 +281,9 @@ def test_refuses_another_rasa_version(monkeypatch):
     assert rasa_patches.applied() == []
 
 
-@pytest.mark.parametrize("switch, expected", [("1", BANNER + ", ".join(ALL)), ("0", "Rasa patches switched off")])
+@pytest.mark.parametrize(
+    "switch, expected", [("1", BANNER + ", ".join(BASE_PATCHES)), ("0", "Rasa patches switched off")]
+)
 def test_server_entry_applies_the_patches_then_runs_rasa_s_command_line(switch, expected):
     import os
     import subprocess

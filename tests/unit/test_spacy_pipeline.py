@@ -4,13 +4,7 @@ tiny Dutch pipeline under that name, then builds on it and trains a small Rasa N
 
 from __future__ import annotations
 
-import random
-import shutil
-from pathlib import Path
-
 import spacy
-from spacy.cli.package import package
-from spacy.training import Example
 
 from ops.build_spacy_pipeline import build, patterns_fingerprint, ruler_patterns
 
@@ -38,27 +32,3 @@ def test_build_is_skipped_when_up_to_date(kb, tmp_path, capsys):
 def test_patterns_include_accentless_variants(kb):
     patterns = {p["pattern"] for p in ruler_patterns(kb)}
     assert {"oekraïense vluchteling", "oekraiense vluchteling"} <= patterns
-
-
-def make_tiny_trained_dutch_package(folder: Path) -> Path:
-    """Trains a tiny Dutch tagger + NER and packages it as nl_core_news_sm 3.4.0 (not installed)."""
-    nlp = spacy.blank("nl")
-    nlp.add_pipe("tagger")
-    ner = nlp.add_pipe("ner")
-    ner.add_label("LOC")
-    sentences = [
-        ("Ik woon in Utrecht", ["PRON", "VERB", "ADP", "PROPN"], [(11, 18, "LOC")]),
-        ("Zij werkt in Arnhem", ["PRON", "VERB", "ADP", "PROPN"], [(13, 19, "LOC")]),
-    ]
-    examples = [Example.from_dict(nlp.make_doc(t), {"tags": tags, "entities": ents}) for t, tags, ents in sentences]
-    random.seed(1)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(10):
-        nlp.update(examples, sgd=optimizer)
-    nlp.meta.update(name="core_news_sm", version="3.4.0")
-    nlp.to_disk(folder / "trained")
-    (folder / "dist").mkdir()
-    package(folder / "trained", folder / "dist", create_sdist=False, force=True)
-    source = folder / "dist" / "nl_core_news_sm-3.4.0"
-    shutil.copy(source / "meta.json", source / "nl_core_news_sm" / "meta.json")  # what installing does
-    return source

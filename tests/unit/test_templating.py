@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ops.kennisbank import CONTENT_SECURITY_POLICY
-from ops.web_server import index_page
 from regelhulp.templating import render_config
+from regelhulp.web.kennisbank import CONTENT_SECURITY_POLICY
+from regelhulp.web.server import index_page
 
 NGINX = "deploy/nginx.conf.template"
 

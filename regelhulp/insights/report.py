@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import matplotlib
 
@@ -17,10 +17,10 @@ matplotlib.use("Agg")  # no display; before anything imports pyplot
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ops.insights_stats import Figures  # noqa: E402
-from ops.review import Review, reason_lines  # noqa: E402
+from regelhulp.insights.stats import Figures  # noqa: E402
 from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry  # noqa: E402
 from regelhulp.replies import date_text  # noqa: E402
+from regelhulp.review import Review, reason_lines  # noqa: E402
 from regelhulp.templating import render_html  # noqa: E402
 
 PLOTS = ("insights_per_day.png", "insights_rates.png", "insights_themes.png", "insights_feedback.png")
@@ -50,7 +50,7 @@ def _save(figure: Figure, path: Path) -> None:
 
 
 def _bars_per_day(
-    title: str, days: Sequence[dt.date], series: Dict[str, List[float]], ylabel: str, path: Path, integers: bool
+    title: str, days: Sequence[dt.date], series: Mapping[str, Sequence[float]], ylabel: str, path: Path, integers: bool
 ) -> None:
     figure = Figure(figsize=(8, 3.5))
     axes = figure.subplots()
@@ -160,7 +160,7 @@ def summary_rows(figures: Figures, stale: Sequence[RuleEntry], review: Sequence[
 
 def review_rows(kb: KnowledgeBase, review: Sequence[Review]) -> List[tuple]:
     """The entries to review first: a date that passed without a later check, or a source page that
-    changed, moved or disappeared after the entry's check (ops/review.py)."""
+    changed, moved or disappeared after the entry's check (regelhulp/review.py)."""
     return [
         (
             r.entry.id,
@@ -183,7 +183,7 @@ def render(
     source: str,
     review: Sequence[Review] = (),
 ) -> str:
-    if figures.first_day:
+    if figures.first_day and figures.last_day:
         period = "%s tot en met %s" % (date_text(kb, figures.first_day), date_text(kb, figures.last_day))
     else:
         period = "geen gesprekken opgeslagen"

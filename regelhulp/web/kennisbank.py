@@ -1,5 +1,5 @@
 """The kennisbank page: every rule entry of the knowledge base on one HTML page, for the helpdesk
-and the content team. Served at /kennisbank by ops/web_server.py and written into the static
+and the content team. Served at /kennisbank by regelhulp/web/server.py and written into the static
 export that nginx serves in the production profile; rendered once, at start-up.
 
 The page is a Jinja2 template with autoescape (regelhulp/templates/kennisbank.html), so every value
@@ -11,7 +11,7 @@ is shown and the filter controls stay hidden.
 
 Per entry it shows the dates (checked; per source the version read, `as_of`, and its state in the
 last `make check-sources`; `from`, `until` and the planned change's `pending_from`) and marks the
-entries that need a review (ops/review.py): the filter "needs review" shows only those.
+entries that need a review (regelhulp/review.py): the filter "needs review" shows only those.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Optional, Tuple
 
-from ops.review import SOURCE_KIND_TEXT, Review, reason_lines, review
 from regelhulp import dates
 from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry, Source
 from regelhulp.replies import date_text
+from regelhulp.review import SOURCE_KIND_TEXT, Review, reason_lines, review
 from regelhulp.templating import html_environment, render_html
 
 CONTENT_SECURITY_POLICY = (
@@ -209,7 +209,7 @@ def render_page(
     sources_state: Optional[dict] = None,
 ) -> str:
     """The whole page, every rule entry grouped by theme (in the order of themes.yml).
-    SOURCES_STATE: the state of the last `make check-sources` (check_sources.load_state())."""
+    SOURCES_STATE: the state of the last `make check-sources` (regelhulp.review.load_state())."""
     today = today or dates.today()
     reviews = {r.id: review(r, today, sources_state, max_age_days) for r in kb.rules}
     stale = {rid for rid, item in reviews.items() if item.stale_days}

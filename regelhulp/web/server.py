@@ -3,7 +3,7 @@
 
 Only a fixed list of files is served (no directory listing, no paths from the request); the demo
 page points the widget at the Rasa server (RASA_URL). The kennisbank page (/kennisbank, see
-ops/kennisbank.py) is rendered from the knowledge base ($REGELHULP_KNOWLEDGE or knowledge/)
+regelhulp/web/kennisbank.py) is rendered from the knowledge base ($REGELHULP_KNOWLEDGE or knowledge/)
 once, at start-up.
 """
 
@@ -17,11 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-from ops.check_sources import load_state
-from ops.kennisbank import CONTENT_SECURITY_POLICY, render_page
 from regelhulp.knowledge import load
 from regelhulp.paths import ROOT
+from regelhulp.review import load_state
 from regelhulp.templating import render_html
+from regelhulp.web.kennisbank import CONTENT_SECURITY_POLICY, render_page
 
 WEB = ROOT / "web"
 FILES: Dict[str, Tuple[Path, str]] = {

@@ -6,18 +6,32 @@ kennisbank page and `make insights`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ops.check_sources import CHANGE_KINDS
 from regelhulp import dates
 from regelhulp.knowledge import MAX_CHECKED_AGE_DAYS, KnowledgeBase, RuleEntry
+from regelhulp.paths import ROOT
+
+STATE_FILE = ROOT / "reports" / "sources_state.json"  # written by `make check-sources` (ops/check_sources.py)
+CHANGE_KINDS = ("changed", "moved", "gone", "unreachable", "back")  # what a source check can report as a change
+
+
+def load_state(path: Path = STATE_FILE) -> dict:
+    """The state of the last source check ({} when there was none or it cannot be read)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 @dataclass(frozen=True)
 class SourceChange:
     url: str
-    kind: str  # one of check_sources.CHANGE_KINDS
+    kind: str  # one of CHANGE_KINDS
     on: dt.date  # the day the change was found
 
 
