@@ -88,6 +88,18 @@ def _rule_intents(ranking: List[Dict[str, Any]], floor: float = OPTION_FLOOR) ->
     ]
 
 
+def _for_status(entry: RuleEntry, status: Optional[str], ranking: List[Dict[str, Any]]) -> RuleEntry:
+    """ENTRY, or, when it does not concern STATUS (reporting a Ukrainian employee, for an asylum
+    seeker), the likeliest intent of RANKING that neighbours it (routing.yml) and does concern STATUS."""
+    if entry.concerns(status):
+        return entry
+    for intent in _rule_intents(ranking, floor=0.0):
+        other = KB.rule_for_intent(intent)
+        if other is not None and KB.overlap(intent, entry.intent) and other.concerns(status):
+            return other
+    return entry
+
+
 def _also(ranking: List[Dict[str, Any]], entry: RuleEntry) -> Optional[str]:
     """A neighbouring entry among the likely intents of the message, offered as "Ook over: ..."."""
     others = [i for i in _rule_intents(ranking) if i != entry.intent]
@@ -165,6 +177,8 @@ def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
     if entry is None:
         send(dispatcher, replies.capabilities(KB, lang))
         return []
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    entry = _for_status(entry, tracker.get_slot("status"), ranking)
     text = _text(tracker)
     facet = KB.facet(next(iter(_entity_values(tracker, "facet")), None))
     if facet is None and not _is_payload(text):
@@ -175,7 +189,6 @@ def answer_rule(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
         )
         match = SELECTOR.select(text, lang, entry.id, UNKNOWN_STATUS_FACET_PROBABILITY if unsure else None)
         facet = match.facet if match else None
-    ranking = tracker.latest_message.get("intent_ranking") or []
     return _answer(dispatcher, tracker, entry, facet, _also(ranking, entry))
 
 
@@ -231,16 +244,23 @@ def _facet_depends_on_status(facet: Facet) -> bool:
 def _waiting_question(tracker: Tracker) -> Tuple[Optional[RuleEntry], Optional[Facet]]:
     """The question a status given now belongs to: the entry (and facet) of the conversation, else
     the best rule intent of the previous message when that was not understood."""
+    status = tracker.get_slot("status")
+    previous = _previous_user_message(tracker)
+    parse = (previous or {}).get("parse_data") or {}
+    text = (previous or {}).get("text") or ""
     entry = KB.rule(tracker.get_slot("theme"))
     if entry is not None:
-        return entry, KB.facet(tracker.get_slot("facet"))
-    previous = _previous_user_message(tracker)
+        concerning = _for_status(entry, status, parse.get("intent_ranking") or [])
+        if concerning is entry:
+            return entry, KB.facet(tracker.get_slot("facet"))
+        match = SELECTOR.select(text, _language(tracker), concerning.id)
+        return concerning, match.facet if match else None
     if previous is None:
         return None, None
-    parse = previous.get("parse_data") or {}
-    text = previous.get("text") or ""
     candidates = _rule_intents(parse.get("intent_ranking") or [])
     entry = KB.rule_for_intent(candidates[0]) if candidates else None
+    if entry is not None:
+        entry = _for_status(entry, status, parse.get("intent_ranking") or [])
     if entry is None:
         # not a rule question for the classifier ("which organisation must my employer contact?"):
         # the concrete question it is most like, when it is clearly like one

@@ -36,10 +36,16 @@ INFORM_STATUS = "inform_status"
 # A question of more words than this that names a status asks something: it is not just giving the
 # status ("Moet ik een asielzoeker het minimumloon betalen?" is not inform_status).
 MAX_STATUS_ONLY_WORDS = 8
+# a cue (routing.yml) settles an unsure choice for an intent among this many most likely ones, with at least this confidence
+MAX_CUED_RANK = 4
+CUE_FLOOR = 0.05
 
 
-def resolve(kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The intent ranking to use for a message, best first (a new list; the input is not changed)."""
+def resolve(
+    kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]], threshold: float = 1.0
+) -> List[Dict[str, Any]]:
+    """The intent ranking to use for a message, best first (a new list; the input is not changed).
+    THRESHOLD: the confidence the message needs; below it, a cue of routing.yml may settle the choice."""
     ranking = [dict(r) for r in ranking]
     forced = None
     if foreign_language(text):
@@ -64,6 +70,13 @@ def resolve(kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]]) -> List
         ]
     if len(ranking) >= 2 and kb.overlap(ranking[0].get("name"), ranking[1].get("name")):
         ranking[0]["confidence"] = min(1.0, float(ranking[0]["confidence"]) + float(ranking[1]["confidence"]))
+    if ranking and float(ranking[0]["confidence"]) < threshold:
+        cued = kb.cued_intents(text)
+        likely = [r for r in ranking[:MAX_CUED_RANK] if r.get("name") in cued and float(r["confidence"]) >= CUE_FLOOR]
+        if likely:
+            # the cue settles it: the cued intent answers, with the confidence the message needs
+            chosen = dict(likely[0], confidence=max(threshold, float(likely[0]["confidence"])))
+            ranking = [chosen] + [r for r in ranking if r is not likely[0]]
     return ranking
 
 
@@ -91,10 +104,10 @@ class IntentResolver(Component):
             text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # a button payload names its intent
-            ranking = resolve(self.kb, text, message.get(INTENT_RANKING_KEY) or [])
+            threshold = threshold_for(self.thresholds, text)
+            ranking = resolve(self.kb, text, message.get(INTENT_RANKING_KEY) or [], threshold)
             if not ranking:
                 continue
-            threshold = threshold_for(self.thresholds, text)
             if float(ranking[0]["confidence"]) < threshold:
                 ranking = [{"name": FALLBACK, "confidence": threshold}] + ranking
             message.set(

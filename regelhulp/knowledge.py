@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Type
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Type
 
 import yaml
 
@@ -211,6 +211,7 @@ class RuleEntry:
     answer: Optional[str] = None
     pending: Optional[str] = None
     pending_for: Tuple[str, ...] = ()  # status groups the pending change concerns; empty = all
+    statuses: Tuple[str, ...] = ()  # the status groups the entry concerns; empty = everybody
     pending_from: Optional[dt.date] = None  # when the planned change was meant to start
     valid_from: Optional[dt.date] = None  # `from`: the rule as written holds from this date
     valid_until: Optional[dt.date] = None  # `until`: the rule as written holds until this date
@@ -225,6 +226,11 @@ class RuleEntry:
 
     def facet(self, key: str) -> Optional[Facet]:
         return next((f for f in self.facets if f.key == key or f.id == key), None)
+
+    def concerns(self, status: Optional[str]) -> bool:
+        """Whether the entry answers a question about someone of this status group (reporting a
+        Ukrainian employee does not concern an asylum seeker); True when the status is unknown."""
+        return not status or not self.statuses or status in self.statuses
 
     def pending_applies(self, status: Optional[str]) -> bool:
         return bool(self.pending) and (not self.pending_for or status is None or status in self.pending_for)
@@ -309,11 +315,17 @@ class KnowledgeBase:
     helpdesk: Tuple[HelpdeskContact, ...] = ()
     translated_phrases: Dict[str, Dict[str, object]] = field(default_factory=dict)  # {"en": phrases_en.yml}
     overlaps: Tuple[FrozenSet[str], ...] = ()  # routing.yml: groups of intents with neighbouring answers
+    cues: Dict[str, Tuple["re.Pattern[str]", ...]] = field(default_factory=dict, hash=False)  # routing.yml
     refusals: Tuple[Refusal, ...] = ()  # refusals.yml, in order
 
     def overlap(self, first: Optional[str], second: Optional[str]) -> bool:
         """Whether two intents answer neighbouring questions (routing.yml)."""
         return any(first in group and second in group for group in self.overlaps)
+
+    def cued_intents(self, text: str) -> List[str]:
+        """The rule intents whose cues (routing.yml) the message has."""
+        folded = fold(text)
+        return [intent for intent, patterns in self.cues.items() if any(p.search(folded) for p in patterns)]
 
     def refusal_for(self, text: str, screened_only: bool = False) -> Optional[Refusal]:
         """The first refusal whose patterns match `text` (only `screen: true` ones if asked)."""
@@ -653,6 +665,44 @@ def _load_overlaps(directory: Path, intents: Iterable[str], problems: _Problems)
     return tuple(groups)
 
 
+def _patterns(texts: Iterable[str], file: str, entry: Optional[str], where: str, problems: _Problems) -> List[Any]:
+    """The regular expressions TEXTS, compiled case-insensitive; each invalid one is a problem."""
+    compiled = []
+    for text in texts:
+        try:
+            compiled.append(re.compile(text, re.IGNORECASE))
+        except re.error as error:
+            problems.add(file, entry, where, "%r is not a valid regular expression: %s" % (text, error))
+    return compiled
+
+
+def _load_cues(directory: Path, intents: Iterable[str], problems: _Problems) -> Dict[str, Tuple[Any, ...]]:
+    """routing.yml `cues`: per rule intent, the patterns that settle an unsure choice for it."""
+    file = "routing.yml"
+    path = directory / file
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}  # reported by the reader of the overlaps
+    raw = data.get("cues") if isinstance(data, dict) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(file, None, "cues", "must map a rule intent to a list of patterns")
+        return {}
+    known = set(intents)
+    cues: Dict[str, Tuple[Any, ...]] = {}
+    for intent, texts in raw.items():
+        where = "cues.%s" % intent
+        if intent not in known:
+            problems.add(file, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
+        elif not isinstance(texts, list) or not texts or not all(isinstance(x, str) for x in texts):
+            problems.add(file, None, where, "must be a non-empty list of patterns")
+        else:
+            cues[str(intent)] = tuple(_patterns(texts, file, None, where, problems))
+    return cues
+
+
 def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Problems) -> Tuple[Refusal, ...]:
     """refusals.yml: what is out of scope, how it is recognised and which phrase answers it."""
     file = "refusals.yml"
@@ -662,12 +712,7 @@ def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Probl
         reply = _text(raw, "reply", file, rid, problems) or ""
         if reply and phrases and reply not in phrases:
             problems.add(file, rid, "reply", "unknown phrase %r: add it to phrases.yml and phrases_en.yml" % reply)
-        patterns = []
-        for pattern in _string_list(raw, "patterns", file, rid, problems):
-            try:
-                patterns.append(re.compile(pattern, re.IGNORECASE))
-            except re.error as error:
-                problems.add(file, rid, "patterns", "%r is not a valid regular expression: %s" % (pattern, error))
+        patterns = _patterns(_string_list(raw, "patterns", file, rid, problems), file, rid, "patterns", problems)
         if not patterns:
             problems.add(file, rid, "patterns", "needs at least one pattern")
         refusals.append(
@@ -830,6 +875,7 @@ def _load_rule(raw: dict, rid: str, file: str, ctx: dict, problems: _Problems) -
         answer=get("answer"),
         pending=get("pending"),
         pending_for=get("pending_for"),
+        statuses=get("statuses"),
         pending_from=get("pending_from"),
         valid_from=get("valid_from"),
         valid_until=get("valid_until"),
@@ -1007,6 +1053,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
     overlaps = _load_overlaps(directory, seen_intents, problems)
+    cues = _load_cues(directory, seen_intents, problems)
     refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
@@ -1020,6 +1067,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         helpdesk=helpdesk,
         translated_phrases=translated_phrases,
         overlaps=overlaps,
+        cues=cues,
         refusals=refusals,
     )
 

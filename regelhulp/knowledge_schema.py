@@ -267,6 +267,14 @@ def _answer_lengths(answer: Optional[str], answers: Dict[str, str], prefix: str)
     return problems
 
 
+def _status_groups(cls: Any, groups: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A validator: every name in GROUPS is a status group."""
+    for group in groups:
+        if group not in STATUS_GROUP_IDS:
+            raise ValueError("'%s' is not a status group (%s)" % (group, ", ".join(STATUS_GROUP_IDS)))
+    return groups
+
+
 class RuleTextSchema(Schema):
     """An entry's `en:` block: the same text fields as the Dutch entry."""
 
@@ -295,6 +303,7 @@ class RuleSchema(Schema):
     answers: Optional[_StatusAnswers] = None
     pending: Optional[Text] = None
     pending_for: Texts = ()
+    statuses: Texts = ()  # the status groups the entry concerns; empty: everybody
     pending_from: Optional[Day] = None
     valid_from: Optional[Day] = Field(None, alias="from")
     valid_until: Optional[Day] = Field(None, alias="until")
@@ -317,12 +326,7 @@ class RuleSchema(Schema):
             raise ValueError("must be one of %s" % ", ".join(RULE_STATES))
         return str(state)
 
-    @validator("pending_for")
-    def _pending_for(cls, groups: Tuple[str, ...]) -> Tuple[str, ...]:
-        for group in groups:
-            if group not in STATUS_GROUP_IDS:
-                raise ValueError("'%s' is not a status group" % group)
-        return groups
+    _groups = validator("pending_for", "statuses", allow_reuse=True)(_status_groups)
 
     @validator("organisations", always=True)
     def _organisations(cls, organisations: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -477,12 +481,7 @@ class FacetSchema(FacetTextSchema):
 
     _sources = validator("sources", pre=True, always=True, allow_reuse=True)(_sources(required=False))
 
-    @validator("statuses")
-    def _statuses(cls, statuses: Tuple[str, ...]) -> Tuple[str, ...]:
-        for group in statuses:
-            if group not in STATUS_GROUP_IDS:
-                raise ValueError("'%s' is not a status group (%s)" % (group, ", ".join(STATUS_GROUP_IDS)))
-        return statuses
+    _statuses = validator("statuses", allow_reuse=True)(_status_groups)
 
     def checks(self) -> List[Problem]:
         problems = self.text_checks("")

@@ -343,3 +343,11 @@ def save(store, conversation_events):  # type: ignore[no-untyped-def]
 
     for sender, events in conversation_events.items():
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+
+
+def status_after(question, text, status, **slots):  # type: ignore[no-untyped-def]
+    """ActionAnswerRule's reply when the status statement `text` follows the user event `question`."""
+    from actions.actions import ActionAnswerRule
+
+    said = user_event(text, "inform_status")
+    return run(ActionAnswerRule(), tracker("inform_status", text, status=status, events=[question, said], **slots))

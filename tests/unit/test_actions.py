@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import answer_of, run, tracker, user_event
+from conftest import answer_of, run, status_after, tracker, user_event
 from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerOrganisation, ActionAnswerRule, ActionListCapabilities, ActionNotUnderstood
@@ -296,12 +296,6 @@ def test_two_statuses_get_a_part_each(kb):
     for status in ("asylum_seeker", "status_holder"):
         label = kb.phrase("for_status").format(status=kb.status_group(status).label.lower())
         assert "**%s:**" % label in messages[0]["text"]
-
-
-def status_after(question, text, status, **slots):  # type: ignore[no-untyped-def]
-    """ActionAnswerRule's reply when the status statement `text` follows the user event `question`."""
-    said = user_event(text, "inform_status")
-    return run(ActionAnswerRule(), tracker("inform_status", text, status=status, events=[question, said], **slots))
 
 
 def test_a_status_after_a_question_that_was_not_understood_answers_that_question(kb):

@@ -10,7 +10,7 @@ follow-up about someone else ("what about people from Ukraine?") does so after a
 from __future__ import annotations
 
 import pytest
-from conftest import run, tracker, user_event
+from conftest import run, status_after, tracker, user_event
 from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerRule
@@ -242,3 +242,45 @@ def test_two_statuses_for_an_entry_that_does_not_depend_on_them_use_the_neighbou
     assert not kb.rule("ukraine_notification").depends_on_status
     messages, _ = run(ActionAnswerRule(), track)
     assert messages[0]["rule_id"] == "paid_work" and messages[0]["statuses"] == ["status_holder", "ukrainian"]
+
+
+def test_an_entry_naming_an_unknown_status_group_or_a_broken_cue_is_an_error(knowledge_copy):
+    import yaml
+    from conftest import edit_rule, problems_of
+
+    edit_rule(knowledge_copy, "employer.yml", "ukraine_notification", lambda e: e.update(statuses=["oekrainer"]))
+    routing = knowledge_copy / "routing.yml"
+    data = yaml.safe_load(routing.read_text(encoding="utf-8"))
+    data["cues"] = {"ask_undocumented": ["(unclosed"], "ask_nothing": ["x"]}
+    routing.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problems = problems_of(knowledge_copy)
+    assert any("rules/employer.yml" in p and "ukraine_notification" in p and "oekrainer" in p for p in problems)
+    assert any("routing.yml" in p and "cues.ask_undocumented" in p and "(unclosed" in p for p in problems)
+    assert any("routing.yml" in p and "ask_nothing" in p for p in problems)
+
+
+def test_a_status_for_a_question_whose_likeliest_entry_does_not_concern_it_goes_to_a_neighbour(kb):
+    only_for = [r for r in kb.rules if r.statuses]
+    assert only_for, "no entry in knowledge/rules/ names the statuses it concerns"
+    entry = only_for[0]
+    status = next(g.id for g in kb.status_groups if not entry.concerns(g.id))
+    neighbour = next(
+        r for r in kb.rules if r is not entry and kb.overlap(r.intent, entry.intent) and r.concerns(status)
+    )
+    question = user_event(
+        "Mag mijn nieuwe medewerker maandag beginnen?",
+        "nlu_fallback",
+        [
+            {"name": "nlu_fallback", "confidence": 0.7},
+            {"name": entry.intent, "confidence": 0.6},
+            {"name": "out_of_scope", "confidence": 0.15},
+            {"name": neighbour.intent, "confidence": 0.05},
+        ],
+    )
+    messages, events = status_after(question, "hij is asielzoeker, 4 maanden in de procedure", status)
+    assert messages[0]["rule_id"] == neighbour.id
+    assert SlotSet("theme", neighbour.id) in events
+    # with the status it concerns, the entry itself answers
+    concerned = next(iter(entry.statuses))
+    messages, _ = status_after(question, "hij heeft tijdelijke bescherming", concerned)
+    assert messages[0]["rule_id"] == entry.id

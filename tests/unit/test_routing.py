@@ -103,6 +103,16 @@ def test_refusal_patterns_screen_no_training_example_of_a_rule_question(kb):
         ("wanneer krijg ik een huis van de gemeente?", "housing"),
         ("Mijn werkgever heeft me op staande voet ontslagen.", "labour_law"),
         ("When can I apply for Dutch citizenship?", "naturalisation"),
+        ("I have had chest pain for two days, what medicine should I take?", "medical"),
+        ("How does my mother get a tourist visa to visit me?", "visa"),
+        ("Hoeveel kinderbijslag krijg ik voor drie kinderen?", "child_benefit"),
+        ("Can you book an appointment for me at the IND?", "appointments"),
+        ("Hoe vraag ik huurtoeslag aan nu ik een huis heb?", "tax"),  # an allowance, though it names a house
+        ("How do I file my income tax return? I worked with a TWV.", "tax_return"),
+        ("Wat moet ik morgen tegen de rechter zeggen zodat ik mag blijven?", "own_case_judgement"),
+        ("Translate this letter from the municipality into Arabic", "tasks"),
+        ("Telt kinderbijslag mee voor de eigen bijdrage van Oekraïners?", None),  # a rule question
+        ("Mijn toeristenvisum is verlopen. Mag een werkgever mij nog betalen?", None),  # a rule question
         ("vertel eens een mop", None),  # the general refusal
         ("krijg ik studiefinanciering met een verblijfsvergunning asiel?", None),  # a rule question, not one's own case
     ],
@@ -149,3 +159,21 @@ def test_below_the_threshold_of_its_language_a_message_is_not_understood(kb):
     assert dutch.get("intent")["name"] == FALLBACK and dutch.get("intent_ranking")[1]["name"] == "ask_paid_work"
     assert english.get("intent") == {"name": "ask_paid_work", "confidence": 0.6}
     assert payload.get("intent")["name"] == "ask_study"
+
+
+def test_a_cue_settles_an_unsure_choice_for_a_likely_intent(kb):
+    text = "Mijn asiel is afgewezen maar ik wacht op de rechter. Mag ik een cursus Nederlands doen?"
+    unsure = ranking(("ask_study", 0.6), ("ask_paid_work", 0.09), ("ask_undocumented", 0.08))
+    resolved = resolve(kb, text, unsure, threshold=0.7)
+    assert resolved[0] == {"name": "ask_undocumented", "confidence": 0.7}
+    assert [r["name"] for r in resolved[1:]] == ["ask_study", "ask_paid_work"]
+
+
+def test_a_cue_does_not_overrule_a_sure_classifier_or_bring_in_an_unlikely_intent(kb):
+    text = "Ik ben uitgeprocedeerd. Mag ik vrijwilligerswerk doen?"
+    sure = ranking(("ask_volunteering", 0.9), ("ask_undocumented", 0.08))
+    assert resolve(kb, text, sure, threshold=0.7)[0]["name"] == "ask_volunteering"
+    unlikely = ranking(("ask_volunteering", 0.5), ("ask_internship", 0.3), ("ask_undocumented", 0.01))
+    assert resolve(kb, text, unlikely, threshold=0.7)[0]["name"] == "ask_volunteering"
+    no_cue = ranking(("ask_study", 0.5), ("ask_undocumented", 0.3))
+    assert resolve(kb, "Mijn TWV-aanvraag is afgewezen, wat nu?", no_cue, threshold=0.7)[0]["name"] == "ask_study"
