@@ -93,11 +93,13 @@ def _for_status(entry: RuleEntry, status: Optional[str], ranking: List[Dict[str,
     seeker), the likeliest intent of RANKING that neighbours it (routing.yml) and does concern STATUS."""
     if entry.concerns(status):
         return entry
-    for intent in _rule_intents(ranking, floor=0.0):
-        other = KB.rule_for_intent(intent)
-        if other is not None and KB.overlap(intent, entry.intent) and other.concerns(status):
-            return other
-    return entry
+    neighbours = [
+        other
+        for other in (KB.rule_for_intent(intent) for intent in _rule_intents(ranking, floor=0.0))
+        if other is not None and KB.overlap(other.intent, entry.intent) and other.concerns(status)
+    ]
+    # the status mattered to the question: a neighbour whose answer depends on it first
+    return next((o for o in neighbours if o.depends_on_status), next(iter(neighbours), entry))
 
 
 def _also(ranking: List[Dict[str, Any]], entry: RuleEntry) -> Optional[str]:
@@ -146,9 +148,19 @@ def _gives_status(tracker: Tracker) -> bool:
     words = len(text.split())
     # a statement answers the question only when the assistant was waiting for the status (or did
     # not understand the question): after a full answer, "ik ben statushouder en wil studeren" is new
-    statement = words <= MAX_STATUS_STATEMENT_WORDS and not asks_something(text) and _status_awaited(tracker)
+    statement = _states_status(tracker) and _status_awaited(tracker)
     follow_up = words <= MAX_STATUS_FOLLOW_UP_WORDS and opens_follow_up(text)
     return (statement or follow_up) and _waiting_question(tracker)[0] is not None
+
+
+def _states_status(tracker: Tracker) -> bool:
+    """Whether the latest message names a status and asks nothing ("he lives in the azc and works in a bakery")."""
+    text = _text(tracker)
+    return (
+        bool(_entity_values(tracker, "status") or _entity_values(tracker, "status_option"))
+        and len(text.split()) <= MAX_STATUS_STATEMENT_WORDS
+        and not asks_something(text)
+    )
 
 
 def _status_awaited(tracker: Tracker) -> bool:
@@ -409,6 +421,9 @@ class ActionRefuse(RegelhulpAction):
         text = "" if _is_payload(_text(tracker)) else _text(tracker)
         refused = KB.refusal_for(text)
         if text and (refused is None or not refused.screen):
+            if tracker.get_slot("theme") and _states_status(tracker):
+                # "asking for my cousin, he lives in the azc" after an answer: the status of that question
+                return _status_given(dispatcher, tracker)
             follow_up = _follow_up(dispatcher, tracker)  # "hoe lang duurt dat?" after a question about a TWV
             if follow_up is not None:
                 return follow_up

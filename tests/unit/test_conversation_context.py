@@ -284,3 +284,20 @@ def test_a_status_for_a_question_whose_likeliest_entry_does_not_concern_it_goes_
     concerned = next(iter(entry.statuses))
     messages, _ = status_after(question, "hij heeft tijdelijke bescherming", concerned)
     assert messages[0]["rule_id"] == entry.id
+
+
+def test_a_status_statement_the_classifier_takes_for_out_of_scope_answers_the_question_for_it(kb):
+    from actions.actions import ActionRefuse
+
+    text = "asking for my cousin, he lives in the azc and works in a bakery"
+    track = tracker(
+        "out_of_scope",
+        text,
+        status="asylum_seeker",
+        theme="weeks_limit",
+        entities=[{"entity": "status", "value": "asylum_seeker"}],
+    )
+    messages, _ = run(ActionRefuse(), track)
+    assert messages[0].get("rule_id") == "weeks_limit"  # answered again, not refused
+    refused, _ = run(ActionRefuse(), tracker("out_of_scope", text, status="asylum_seeker", theme="weeks_limit"))
+    assert refused[0].get("rule_id") is None  # without a status in the message, a refusal
