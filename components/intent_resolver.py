@@ -45,7 +45,7 @@ def resolve(
     kb: KnowledgeBase, text: str, ranking: List[Dict[str, Any]], threshold: float = 1.0
 ) -> List[Dict[str, Any]]:
     """The intent ranking to use for a message, best first (a new list; the input is not changed).
-    THRESHOLD: the confidence the message needs; below it, a cue of routing.yml may settle the choice."""
+    THRESHOLD: the confidence the message needs (a cue of routing.yml gives its intent at least that)."""
     ranking = [dict(r) for r in ranking]
     forced = None
     if foreign_language(text):
@@ -70,13 +70,14 @@ def resolve(
         ]
     if len(ranking) >= 2 and kb.overlap(ranking[0].get("name"), ranking[1].get("name")):
         ranking[0]["confidence"] = min(1.0, float(ranking[0]["confidence"]) + float(ranking[1]["confidence"]))
-    if ranking and float(ranking[0]["confidence"]) < threshold:
-        cued = kb.cued_intents(text)
-        likely = [r for r in ranking[:MAX_CUED_RANK] if r.get("name") in cued and float(r["confidence"]) >= CUE_FLOOR]
-        if likely:
-            # the cue settles it: the cued intent answers, with the confidence the message needs
-            chosen = dict(likely[0], confidence=max(threshold, float(likely[0]["confidence"])))
-            ranking = [chosen] + [r for r in ranking if r is not likely[0]]
+    cued = kb.cued_intents(text) if ranking else []
+    likely = [r for r in ranking[:MAX_CUED_RANK] if r.get("name") in cued and float(r["confidence"]) >= CUE_FLOOR]
+    refusal = kb.refusal_for(text) if likely else None
+    if likely and likely[0] is not ranking[0] and not (refusal and refusal.decides):
+        # ("mijn asiel is afgewezen, hoe ga ik in beroep?" stays unsure: its refusal decides)
+        # the cue settles it: the cued intent answers, with at least the confidence the message needs
+        best = max(threshold, float(ranking[0]["confidence"]))
+        ranking = [dict(likely[0], confidence=best)] + [r for r in ranking if r is not likely[0]]
     return ranking
 
 

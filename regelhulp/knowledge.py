@@ -316,6 +316,7 @@ class KnowledgeBase:
     translated_phrases: Dict[str, Dict[str, object]] = field(default_factory=dict)  # {"en": phrases_en.yml}
     overlaps: Tuple[FrozenSet[str], ...] = ()  # routing.yml: groups of intents with neighbouring answers
     cues: Dict[str, Tuple["re.Pattern[str]", ...]] = field(default_factory=dict, hash=False)  # routing.yml
+    cues_hypothetical: Optional["re.Pattern[str]"] = None  # routing.yml: words that make a cue a supposition
     refusals: Tuple[Refusal, ...] = ()  # refusals.yml, in order
 
     def overlap(self, first: Optional[str], second: Optional[str]) -> bool:
@@ -323,9 +324,18 @@ class KnowledgeBase:
         return any(first in group and second in group for group in self.overlaps)
 
     def cued_intents(self, text: str) -> List[str]:
-        """The rule intents whose cues (routing.yml) the message has."""
+        """The rule intents whose cues (routing.yml) the message has, outside a supposition."""
         folded = fold(text)
-        return [intent for intent, patterns in self.cues.items() if any(p.search(folded) for p in patterns)]
+
+        def stated(match: "re.Match[str]") -> bool:
+            sentence = re.split(r"[.!?\n]", folded[: match.start()])[-1]
+            return self.cues_hypothetical is None or not self.cues_hypothetical.search(sentence)
+
+        return [
+            intent
+            for intent, patterns in self.cues.items()
+            if any(stated(m) for p in patterns for m in p.finditer(folded))
+        ]
 
     def refusal_for(self, text: str, screened_only: bool = False) -> Optional[Refusal]:
         """The first refusal whose patterns match `text` (only `screen: true` ones if asked)."""
@@ -676,20 +686,27 @@ def _patterns(texts: Iterable[str], file: str, entry: Optional[str], where: str,
     return compiled
 
 
-def _load_cues(directory: Path, intents: Iterable[str], problems: _Problems) -> Dict[str, Tuple[Any, ...]]:
-    """routing.yml `cues`: per rule intent, the patterns that settle an unsure choice for it."""
+def _load_cues(
+    directory: Path, intents: Iterable[str], problems: _Problems
+) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any]]:
+    """routing.yml `cues`: per rule intent, the patterns that settle the choice for it; and
+    `cues_hypothetical`, the words that make a cue after them in its sentence a supposition."""
     file = "routing.yml"
-    path = directory / file
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load((directory / file).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return {}  # reported by the reader of the overlaps
-    raw = data.get("cues") if isinstance(data, dict) else None
+        return {}, None  # reported by the reader of the overlaps
+    data = data if isinstance(data, dict) else {}
+    hypothetical = None
+    if data.get("cues_hypothetical") is not None:
+        compiled = _patterns([str(data["cues_hypothetical"])], file, None, "cues_hypothetical", problems)
+        hypothetical = compiled[0] if compiled else None
+    raw = data.get("cues")
     if raw is None:
-        return {}
+        return {}, hypothetical
     if not isinstance(raw, dict):
         problems.add(file, None, "cues", "must map a rule intent to a list of patterns")
-        return {}
+        return {}, hypothetical
     known = set(intents)
     cues: Dict[str, Tuple[Any, ...]] = {}
     for intent, texts in raw.items():
@@ -700,7 +717,7 @@ def _load_cues(directory: Path, intents: Iterable[str], problems: _Problems) -> 
             problems.add(file, None, where, "must be a non-empty list of patterns")
         else:
             cues[str(intent)] = tuple(_patterns(texts, file, None, where, problems))
-    return cues
+    return cues, hypothetical
 
 
 def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Problems) -> Tuple[Refusal, ...]:
@@ -1053,7 +1070,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
     overlaps = _load_overlaps(directory, seen_intents, problems)
-    cues = _load_cues(directory, seen_intents, problems)
+    cues, hypothetical = _load_cues(directory, seen_intents, problems)
     refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
@@ -1068,6 +1085,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         translated_phrases=translated_phrases,
         overlaps=overlaps,
         cues=cues,
+        cues_hypothetical=hypothetical,
         refusals=refusals,
     )
 

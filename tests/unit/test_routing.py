@@ -169,11 +169,32 @@ def test_a_cue_settles_an_unsure_choice_for_a_likely_intent(kb):
     assert [r["name"] for r in resolved[1:]] == ["ask_study", "ask_paid_work"]
 
 
-def test_a_cue_does_not_overrule_a_sure_classifier_or_bring_in_an_unlikely_intent(kb):
+def test_a_cue_settles_it_also_against_a_sure_classifier_but_brings_in_no_unlikely_intent(kb):
     text = "Ik ben uitgeprocedeerd. Mag ik vrijwilligerswerk doen?"
     sure = ranking(("ask_volunteering", 0.9), ("ask_undocumented", 0.08))
-    assert resolve(kb, text, sure, threshold=0.7)[0]["name"] == "ask_volunteering"
+    assert resolve(kb, text, sure, threshold=0.7)[0] == {"name": "ask_undocumented", "confidence": 0.9}
     unlikely = ranking(("ask_volunteering", 0.5), ("ask_internship", 0.3), ("ask_undocumented", 0.01))
     assert resolve(kb, text, unlikely, threshold=0.7)[0]["name"] == "ask_volunteering"
     no_cue = ranking(("ask_study", 0.5), ("ask_undocumented", 0.3))
     assert resolve(kb, "Mijn TWV-aanvraag is afgewezen, wat nu?", no_cue, threshold=0.7)[0]["name"] == "ask_study"
+
+
+@pytest.mark.parametrize(
+    "text, cued",
+    [
+        ("Mijn asiel is afgewezen maar ik wacht nog op de rechter.", True),
+        ("my asylum is refused and the court also said no", True),
+        ("Bewoner van de vbl vraagt of hij mag werken", True),
+        ("Wat gebeurt er als zijn asielaanvraag wordt afgewezen?", False),  # a supposition
+        ("What if his asylum application is rejected?", False),
+        ("mag ik nu werken zonder papieren van uwv?", False),  # without a permit, not without papers
+    ],
+)
+def test_cues_are_statements_not_suppositions(kb, text, cued):
+    assert ("ask_undocumented" in kb.cued_intents(text)) is cued
+
+
+def test_a_deciding_refusal_wins_over_a_cue(kb):
+    text = "Mijn asielaanvraag is afgewezen door de IND. Hoe ga ik in beroep?"
+    unsure = ranking(("out_of_scope", 0.5), ("ask_undocumented", 0.3))
+    assert resolve(kb, text, unsure, threshold=0.7)[0]["name"] == "out_of_scope"
