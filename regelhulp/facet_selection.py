@@ -153,6 +153,7 @@ class FacetSelector:
         self, kb: KnowledgeBase, overviews: Optional[Overviews] = None, c: float = C, threshold: float = THRESHOLD
     ) -> None:
         overviews = overview_examples(kb) if overviews is None else overviews
+        self.kb = kb
         self.threshold = threshold
         self.classifiers = {entry.id: _EntryClassifier(entry, overviews.get(entry.id, {}), c) for entry in kb.rules}
         self.indexes = {language: _SimilarityIndex(kb.facets, language) for language in LANGUAGES}
@@ -167,7 +168,7 @@ class FacetSelector:
             return None
         label, probability = classifier.best(text)
         least = self.threshold if threshold is None else threshold
-        if len(text.split()) <= SHORT_WORDS:
+        if len(text.split()) <= SHORT_WORDS or self.kb.asks_in_general(text):
             least = max(least, SHORT_PROBABILITY)
         if label == OVERVIEW or probability < least:
             return None

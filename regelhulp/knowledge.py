@@ -317,6 +317,7 @@ class KnowledgeBase:
     overlaps: Tuple[FrozenSet[str], ...] = ()  # routing.yml: groups of intents with neighbouring answers
     cues: Dict[str, Tuple["re.Pattern[str]", ...]] = field(default_factory=dict, hash=False)  # routing.yml
     cues_hypothetical: Optional["re.Pattern[str]"] = None  # routing.yml: words that make a cue a supposition
+    general_questions: Tuple["re.Pattern[str]", ...] = ()  # routing.yml: wordings that ask for the overview
     refusals: Tuple[Refusal, ...] = ()  # refusals.yml, in order
 
     def overlap(self, first: Optional[str], second: Optional[str]) -> bool:
@@ -336,6 +337,11 @@ class KnowledgeBase:
             for intent, patterns in self.cues.items()
             if any(stated(m) for p in patterns for m in p.finditer(folded))
         ]
+
+    def asks_in_general(self, text: str) -> bool:
+        """Whether the message asks how something works in general ("leg eens uit hoe ... werkt")."""
+        folded = fold(text)
+        return any(p.search(folded) for p in self.general_questions)
 
     def refusal_for(self, text: str, screened_only: bool = False) -> Optional[Refusal]:
         """The first refusal whose patterns match `text` (only `screen: true` ones if asked)."""
@@ -688,25 +694,31 @@ def _patterns(texts: Iterable[str], file: str, entry: Optional[str], where: str,
 
 def _load_cues(
     directory: Path, intents: Iterable[str], problems: _Problems
-) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any]]:
-    """routing.yml `cues`: per rule intent, the patterns that settle the choice for it; and
-    `cues_hypothetical`, the words that make a cue after them in its sentence a supposition."""
+) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any], Tuple[Any, ...]]:
+    """routing.yml `cues`: per rule intent, the patterns that settle the choice for it;
+    `cues_hypothetical`, the words that make a cue after them in its sentence a supposition; and
+    `general_questions`, the wordings of a question about how something works in general."""
     file = "routing.yml"
     try:
         data = yaml.safe_load((directory / file).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
-        return {}, None  # reported by the reader of the overlaps
+        return {}, None, ()  # reported by the reader of the overlaps
     data = data if isinstance(data, dict) else {}
+    general = data.get("general_questions") or []
+    if not isinstance(general, list) or not all(isinstance(x, str) for x in general):
+        problems.add(file, None, "general_questions", "must be a list of patterns")
+        general = []
+    general_questions = tuple(_patterns(general, file, None, "general_questions", problems))
     hypothetical = None
     if data.get("cues_hypothetical") is not None:
         compiled = _patterns([str(data["cues_hypothetical"])], file, None, "cues_hypothetical", problems)
         hypothetical = compiled[0] if compiled else None
     raw = data.get("cues")
     if raw is None:
-        return {}, hypothetical
+        return {}, hypothetical, general_questions
     if not isinstance(raw, dict):
         problems.add(file, None, "cues", "must map a rule intent to a list of patterns")
-        return {}, hypothetical
+        return {}, hypothetical, general_questions
     known = set(intents)
     cues: Dict[str, Tuple[Any, ...]] = {}
     for intent, texts in raw.items():
@@ -717,7 +729,7 @@ def _load_cues(
             problems.add(file, None, where, "must be a non-empty list of patterns")
         else:
             cues[str(intent)] = tuple(_patterns(texts, file, None, where, problems))
-    return cues, hypothetical
+    return cues, hypothetical, general_questions
 
 
 def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Problems) -> Tuple[Refusal, ...]:
@@ -1070,7 +1082,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
     overlaps = _load_overlaps(directory, seen_intents, problems)
-    cues, hypothetical = _load_cues(directory, seen_intents, problems)
+    cues, hypothetical, general = _load_cues(directory, seen_intents, problems)
     refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
@@ -1086,6 +1098,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         overlaps=overlaps,
         cues=cues,
         cues_hypothetical=hypothetical,
+        general_questions=general,
         refusals=refusals,
     )
 

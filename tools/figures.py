@@ -33,6 +33,11 @@ SETS = [
         "development, third set (tuning; written 7 December 2026 without seeing the other sets)",
         False,
     ),
+    (
+        "eval/development/real4.yml",
+        "development, fourth set (rejected asylum seekers, 24 weeks, student finance, out of scope; tuning)",
+        False,
+    ),
 ]
 
 

@@ -81,3 +81,12 @@ def test_a_follow_up_needs_a_clear_winner(selector, kb):
 def test_an_entry_without_facets_or_examples_gives_the_overview(kb):
     lonely = FacetSelector(kb, overviews={})
     assert lonely.select("iets heel anders", "nl", "no_such_entry") is None
+
+
+def test_a_longer_question_in_general_wording_needs_a_probable_facet(selector, kb, monkeypatch):
+    text = "Kun je mij eens uitleggen hoe dat precies werkt met de werkvergunning en de kosten voor een asielzoeker?"
+    assert len(text.split()) > facet_selection.SHORT_WORDS and kb.asks_in_general(text)
+    assert not kb.asks_in_general("Hoeveel kost een werkvergunning voor een asielzoeker bij UWV?")
+    label, probability = selector.classifiers["work_permit"].best(text)
+    monkeypatch.setattr(facet_selection, "SHORT_PROBABILITY", probability + 0.01)
+    assert selector.select(text, "nl", "work_permit") is None
