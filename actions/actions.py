@@ -234,7 +234,8 @@ def _answer(
         for reply in replies.facet_answer(KB, entry, facet, status, lang, also):
             send(dispatcher, reply)
     else:
-        send(dispatcher, replies.rule_answer(KB, entry, status, lang, also))
+        for reply in replies.rule_answer(KB, entry, status, lang, also):
+            send(dispatcher, reply)
     return events
 
 

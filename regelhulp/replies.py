@@ -162,20 +162,31 @@ def also_button(kb: KnowledgeBase, intent: Optional[str], lang: str = DEFAULT_LA
 
 def rule_answer(
     kb: KnowledgeBase, entry: RuleEntry, status: Optional[str], lang: str = DEFAULT_LANGUAGE, also: Optional[str] = None
-) -> Reply:
-    """The full answer for an entry and a status: text, caveats, contacts and source line; buttons
-    for the entry's concrete questions and, when given, a neighbouring entry (`also`, an intent)."""
+) -> List[Reply]:
+    """The full answer for an entry and a status in two messages: first, short, the title and the
+    direct answer for the status; then the background for everybody, caveats, contacts and the
+    source line, with buttons for the entry's concrete questions and, when given, a neighbouring
+    entry (`also`, an intent)."""
+    text = entry.text_in(lang)
     parts = ["**%s**" % entry.title_in(lang)]
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
         assert group is not None  # the knowledge base always has the group `other`
         parts.append(kb.phrase("answer_for_status", lang).format(status=group.in_language("label", lang).lower()))
-    parts.append(entry.answer_for(status, lang))
-    parts += _footer(kb, entry, status, lang)
+        parts.append(text.answers.get(status or "other") or text.answers["other"])
+        rest = [text.answer] if text.answer else []
+    else:
+        parts.append(entry.answer_for(status, lang))
+        rest = []
+    rest += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
-        parts.append(kb.phrase("correct_status_hint", lang))
+        rest.append(kb.phrase("correct_status_hint", lang))
     buttons = facet_buttons(entry, lang, status=status) + also_button(kb, also, lang)
-    return _reply("\n\n".join(parts), lang, buttons, **_metadata(entry, status))
+    metadata = _metadata(entry, status)
+    return [
+        _reply("\n\n".join(parts), lang, part="answer", **metadata),
+        _reply("\n\n".join(rest), lang, buttons, part="source", **metadata),
+    ]
 
 
 def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:

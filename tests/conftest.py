@@ -351,3 +351,8 @@ def status_after(question, text, status, **slots):  # type: ignore[no-untyped-de
 
     said = user_event(text, "inform_status")
     return run(ActionAnswerRule(), tracker("inform_status", text, status=status, events=[question, said], **slots))
+
+
+def joined(replies) -> str:  # type: ignore[no-untyped-def]
+    """The texts of a list of regelhulp.replies.Reply, as one text."""
+    return "\n\n".join(r.text for r in replies)

@@ -56,6 +56,7 @@ class Result:
     latencies: List[float] = field(default_factory=list)
     failed_patterns: List[str] = field(default_factory=list)
     chose: bool = False  # the reply asked "Bedoel je ...?" / "Did you mean ...?"
+    first_words: int = 0  # words a person sees in the first message of the reply (link targets left out)
 
 
 def load_cases(path: Path) -> List[Case]:
@@ -131,7 +132,13 @@ def run_case(stack: RasaStack, case: Case) -> Result:
         latencies.append(time.perf_counter() - started)
     result = score(case, reply_text(messages))
     result.latencies = latencies
+    result.first_words = visible_words(messages[0].get("text") or "") if messages else 0
     return result
+
+
+def visible_words(text: str) -> int:
+    """The words of a Markdown text as a person sees it: a link counts by its label, not its address."""
+    return len(re.sub(r"\]\([^)]*\)", "]", text).split())
 
 
 def summarise(results: List[Result]) -> Dict[str, object]:
@@ -156,8 +163,10 @@ def summarise(results: List[Result]) -> Dict[str, object]:
         in_scope = [r for r in items if r.case.topic not in NOT_IN_SCOPE]
         chose = sum(r.chose for r in in_scope)
         refused = [r for r in items if r.case.topic == "out_of_scope"]
+        words = sorted(r.first_words for r in in_scope if r.first_words)
         return {
             "in_scope": len(in_scope),
+            "first_message_words_median": statistics.median(words) if words else 0,
             "did_you_mean": chose,
             "did_you_mean_rate": round(chose / len(in_scope), 4) if in_scope else 0,
             "out_of_scope": len(refused),
@@ -237,12 +246,13 @@ def write_reports(
     lines += [
         '## "Bedoel je ...?" and refusals',
         "",
-        "| language | in-scope cases | Bedoel je | rate | out-of-scope cases | refused correctly |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| language | in-scope cases | Bedoel je | rate | out-of-scope cases | refused correctly"
+        " | words in the first message (median, in scope) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, c in summary["choices"].items():
         lines.append(
-            "| %s | %d | %d | %.1f%% | %d | %d |"
+            "| %s | %d | %d | %.1f%% | %d | %d | %g |"
             % (
                 name,
                 c["in_scope"],
@@ -250,6 +260,7 @@ def write_reports(
                 100 * c["did_you_mean_rate"],
                 c["out_of_scope"],
                 c["refused_correctly"],
+                c["first_message_words_median"],
             )
         )
     lines.append("")

@@ -74,15 +74,15 @@ def section(path: str, what: str, summary: Dict[str, object]) -> List[str]:
             summary["latency_ms"]["p95"],
         ),
         "",
-        '| language | in-scope questions | "Bedoel je" | out-of-scope messages | refused correctly |',
-        "|---|---:|---:|---:|---:|",
+        '| language | in-scope questions | "Bedoel je" | out-of-scope messages | refused correctly | words in the first'
+        " message (median) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, c in summary["choices"].items():
         did_you_mean = _share(c, "did_you_mean", whole="in_scope")
-        lines.append(
-            "| %s | %d | %s | %d | %d |"
-            % (name, c["in_scope"], did_you_mean, c["out_of_scope"], c["refused_correctly"])
-        )
+        words = c.get("first_message_words_median", 0)
+        row = (name, c["in_scope"], did_you_mean, c["out_of_scope"], c["refused_correctly"], words)
+        lines.append("| %s | %d | %s | %d | %d | %g |" % row)
     lines.append("")
     for group in ("lang", "audience", "style"):
         lines += _rows(group, summary["by"][group])

@@ -19,13 +19,25 @@ def test_asks_status_with_buttons_when_unknown(kb):
     assert SlotSet("theme", "paid_work") in events
 
 
+def texts(messages) -> str:  # type: ignore[no-untyped-def]
+    return "\n\n".join(m.get("text") or "" for m in messages)
+
+
 def test_answers_for_asylum_seeker_with_source_and_checked_date(kb):
     messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker"))
-    text = messages[0]["text"]
-    assert answer_of(kb, "paid_work", "asylum_seeker") in text
+    assert answer_of(kb, "paid_work", "asylum_seeker") in messages[0]["text"]  # the direct answer first
+    text = texts(messages)
     assert re.search(r"Bron: \[[^\]]+\]\(https://[^)]+\)", text)
     assert re.search(r", stand \w+ 20\d\d .*· nagekeken \d{1,2} \w+ 20\d\d", text)
     assert messages[0]["rule_id"] == "paid_work" and messages[0]["status"] == "asylum_seeker"
+
+
+def test_the_direct_answer_comes_first_and_short_the_background_and_source_after_it(kb):
+    messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="status_holder"))
+    first, rest = messages[0]["text"], texts(messages[1:])
+    assert first.startswith("**%s**" % kb.rule("paid_work").title) and "Bron:" not in first
+    assert "Bron:" in rest and messages[-1]["buttons"]  # the concrete questions of the entry
+    assert len(first.split()) < len(texts(messages).split()) / 2
 
 
 def test_status_holder_gets_the_status_holder_answer(kb):
@@ -47,8 +59,8 @@ def test_inform_status_without_theme_acknowledges():
 
 def test_status_independent_entry_ignores_status():
     messages, _ = run(ActionAnswerRule(), tracker("ask_discrimination"))
-    assert not any(b["payload"].startswith("/inform_status") for b in messages[0].get("buttons") or [])
-    assert "Bron:" in messages[0]["text"]
+    assert not any(b["payload"].startswith("/inform_status") for m in messages for b in m.get("buttons") or [])
+    assert "Bron:" in texts(messages)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +145,7 @@ def test_button_feedback_is_silent_and_typed_feedback_is_answered():
 def test_english_answer_comes_from_the_same_entry_with_the_same_sources(kb):
     dutch, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker"))
     english, events = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker", language="en"))
-    text = english[0]["text"]
+    text = texts(english)
     entry = kb.rule("paid_work")
     assert text.startswith("**%s**" % entry.title_in("en")) and entry.answer_for("asylum_seeker", "en") in text
     assert re.search(r"Source: \[[^\]]+\]\(https://[^)]+\)", text)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from conftest import joined
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -112,7 +113,7 @@ def test_source_line_names_each_source_with_its_version_and_the_checked_date(kb,
         version = kb.phrase("as_of", lang).format(date=dates.as_of_text(months, source))
         assert "[%s](%s), %s" % (organisation, source.url, version) in line
     assert line.endswith(" · " + kb.phrase("checked", lang).format(date=replies.date_text(kb, entry.checked, lang)))
-    assert line in replies.rule_answer(kb, entry, "asylum_seeker", lang).text
+    assert line in joined(replies.rule_answer(kb, entry, "asylum_seeker", lang))
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -159,7 +160,7 @@ def test_no_reply_calls_a_change_planned_once_its_date_has_passed(kb, lang, monk
             for status in (None, "asylum_seeker", "status_holder", "ukrainian", "other"):
                 for today in (entry.pending_from - DAY, entry.pending_from, entry.pending_from + 400 * DAY):
                     monkeypatch.setenv(dates.TODAY_ENV, today.isoformat())
-                    text = replies.rule_answer(kb, variant, status, lang).text
+                    text = joined(replies.rule_answer(kb, variant, status, lang))
                     shown = variant.pending_applies(status) and variant.pending_in(lang) in text
                     if today < entry.pending_from and shown and not dates.expired(variant, today):
                         assert planned in text, (entry.id, status, today)
@@ -203,7 +204,7 @@ def test_the_action_server_uses_regelhulp_today(kb, monkeypatch):
     def reply_text() -> str:
         dispatcher = CollectingDispatcher()
         asyncio.run(ActionAnswerRule().run(dispatcher, track, {}))
-        return dispatcher.messages[0]["text"]
+        return "\n\n".join(m["text"] for m in dispatcher.messages)
 
     monkeypatch.setenv(dates.TODAY_ENV, PROTECTION_ENDS.isoformat())
     assert held_until not in reply_text()

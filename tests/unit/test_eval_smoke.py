@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import EVAL_DIR
 
-from tools.evaluate import Case, QuestionSetError, load_cases, main, score, summarise
+from tools.evaluate import Case, QuestionSetError, load_cases, main, score, summarise, visible_words
 
 
 def case(**fields):
@@ -28,6 +28,14 @@ def test_summary_counts_per_group():
     summary = summarise(results)
     assert summary["overall"]["correct"] == 1 and summary["overall"]["missed"] == 1
     assert summary["by"]["topic"]["x"]["correct"] == 1 and summary["by"]["topic"]["y"]["missed"] == 1
+
+
+def test_the_first_message_is_measured_in_the_words_a_person_sees():
+    assert visible_words("Vraag het [UWV](https://www.uwv.nl/werkgevers/lange/pagina) vandaag") == 4
+    results = [score(case(id=str(n), topic="x"), "TWV") for n in range(3)]
+    for result, words in zip(results, (10, 30, 80)):
+        result.first_words = words
+    assert summarise(results)["choices"]["all"]["first_message_words_median"] == 30
 
 
 def test_project_question_sets_are_valid():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import yaml
+from conftest import joined
 
 from regelhulp import replies
 from regelhulp.knowledge import load
@@ -27,7 +28,7 @@ def test_shared_answer_comes_first_then_the_status_question(knowledge_copy):
 
 def test_known_status_gets_its_own_part_first_then_the_shared_part(knowledge_copy):
     kb = with_shared_answer(knowledge_copy)
-    text = replies.rule_answer(kb, kb.rule("paid_work"), "status_holder").text
+    text = joined(replies.rule_answer(kb, kb.rule("paid_work"), "status_holder"))
     assert text.index(kb.rule("paid_work").answers["status_holder"]) < text.index(
         "minimumloon"
     )  # the direct answer first
@@ -40,7 +41,7 @@ def test_status_only_entry_asks_without_stating_a_rule(kb):
 
 
 def test_answer_names_status_source_date_and_contacts(kb):
-    text = replies.rule_answer(kb, kb.rule("volunteering"), "asylum_seeker").text
+    text = joined(replies.rule_answer(kb, kb.rule("volunteering"), "asylum_seeker"))
     assert "asielzoeker in de procedure" in text
     assert "Hier kun je terecht: [UWV](https://" in text or "Hier kun je terecht: [" in text
     assert ", stand " in text and " · nagekeken " in text
@@ -49,14 +50,14 @@ def test_answer_names_status_source_date_and_contacts(kb):
 def test_unclear_and_pending_entries_say_so(kb, monkeypatch):
     monkeypatch.setenv("REGELHULP_TODAY", "2026-06-11")  # before every pending_from
     unclear = next(e for e in kb.rules if e.state == "unclear")
-    assert "niet eens" in replies.rule_answer(kb, unclear, "ukrainian").text
+    assert "niet eens" in joined(replies.rule_answer(kb, unclear, "ukrainian"))
     pending = next(e for e in kb.rules if e.pending)
-    assert "gepland maar nog geen wet" in replies.rule_answer(kb, pending, "asylum_seeker").text
+    assert "gepland maar nog geen wet" in joined(replies.rule_answer(kb, pending, "asylum_seeker"))
 
 
 def test_pending_change_shown_only_to_the_groups_it_concerns(kb, monkeypatch):
     monkeypatch.setenv("REGELHULP_TODAY", "2026-06-11")  # before paid_work's pending_from
     entry = kb.rule("paid_work")
     assert entry.pending_for and "status_holder" not in entry.pending_for
-    assert "gepland maar nog geen wet" in replies.rule_answer(kb, entry, "asylum_seeker").text
-    assert "gepland maar nog geen wet" not in replies.rule_answer(kb, entry, "status_holder").text
+    assert "gepland maar nog geen wet" in joined(replies.rule_answer(kb, entry, "asylum_seeker"))
+    assert "gepland maar nog geen wet" not in joined(replies.rule_answer(kb, entry, "status_holder"))
