@@ -132,8 +132,20 @@ def run_case(stack: RasaStack, case: Case) -> Result:
         latencies.append(time.perf_counter() - started)
     result = score(case, reply_text(messages))
     result.latencies = latencies
-    result.first_words = visible_words(messages[0].get("text") or "") if messages else 0
+    result.first_words = visible_words(first_reply(stack, sender))
     return result
+
+
+def first_reply(stack: RasaStack, sender: str) -> str:
+    """The text of the assistant's first reply to the latest message, as the action sent it (the REST
+    channel splits a reply at blank lines; the widget shows it as one message): from the tracker store."""
+    import sqlite3
+
+    with sqlite3.connect(stack.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    events = [json.loads(data) for (data,) in rows]
+    latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return next((e.get("text") or "" for e in events[latest + 1 :] if e.get("event") == "bot"), "")
 
 
 def visible_words(text: str) -> int:
@@ -217,6 +229,7 @@ def write_reports(
                 latencies=r.latencies,
                 failed_patterns=r.failed_patterns,
                 chose=r.chose,
+                first_words=r.first_words,
             )
             for r in results
         ],
