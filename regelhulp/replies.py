@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, cast
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 from urllib.parse import urlparse
 
 from regelhulp import dates
@@ -173,11 +174,12 @@ def rule_answer(
         group = kb.status_group(status) or kb.status_group("other")
         assert group is not None  # the knowledge base always has the group `other`
         parts.append(kb.phrase("answer_for_status", lang).format(status=group.in_language("label", lang).lower()))
-        parts.append(text.answers.get(status or "other") or text.answers["other"])
-        rest = [text.answer] if text.answer else []
+        direct, shared = text.answers.get(status or "other") or text.answers["other"], text.answer
     else:
-        parts.append(entry.answer_for(status, lang))
-        rest = []
+        direct, shared = entry.answer_for(status, lang), None
+    lead, more = lead_sentences(direct)
+    parts.append(lead)
+    rest = [part for part in (more, shared) if part]
     rest += _footer(kb, entry, status, lang)
     if entry.depends_on_status:
         rest.append(kb.phrase("correct_status_hint", lang))
@@ -187,6 +189,24 @@ def rule_answer(
         _reply("\n\n".join(parts), lang, part="answer", **metadata),
         _reply("\n\n".join(rest), lang, buttons, part="source", **metadata),
     ]
+
+
+# The first message of an overview answer holds whole sentences of the direct answer up to about this
+# many words (at least one sentence); the rest of the answer follows in the second message.
+LEAD_WORDS = 45
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\u00C0-\u00DD'\"(\[*])")
+
+
+def lead_sentences(text: str, limit: int = LEAD_WORDS) -> Tuple[str, str]:
+    """TEXT split into its first sentences of at most LIMIT words together (at least one) and the rest."""
+    sentences = _SENTENCE_END.split(text.strip())
+    count, words = 0, 0
+    for sentence in sentences:
+        length = len(sentence.split())
+        if count and words + length > limit:
+            break
+        count, words = count + 1, words + length
+    return " ".join(sentences[:count]), " ".join(sentences[count:])
 
 
 def _for_status(kb: KnowledgeBase, status: str, lang: str) -> str:

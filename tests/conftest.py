@@ -53,7 +53,8 @@ def answers_rule(reply: str, kb, rule_id: str, status: Optional[str] = None, lan
     entry = kb.rule(rule_id)
     texts = [answer_of(kb, rule_id, status, language)]
     texts += [facet.answer_for(status, language) for facet in entry.facets]
-    return any(text and text in reply for text in texts)
+    flat = " ".join(reply.split())  # an answer may continue in the next message
+    return any(text and " ".join(text.split()) in flat for text in texts)
 
 
 def sources_of(kb, rule_id: str) -> List[str]:  # type: ignore[no-untyped-def]
@@ -354,5 +355,5 @@ def status_after(question, text, status, **slots):  # type: ignore[no-untyped-de
 
 
 def joined(replies) -> str:  # type: ignore[no-untyped-def]
-    """The texts of a list of regelhulp.replies.Reply, as one text."""
-    return "\n\n".join(r.text for r in replies)
+    """The texts of a list of regelhulp.replies.Reply as one line (an answer may continue in the next one)."""
+    return " ".join(" ".join(r.text for r in replies).split())

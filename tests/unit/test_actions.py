@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.actions import ActionAnswerOrganisation, ActionAnswerRule, ActionListCapabilities, ActionNotUnderstood
 from components.status_extractor import status_entities
+from regelhulp import replies
 
 
 def test_asks_status_with_buttons_when_unknown(kb):
@@ -20,12 +21,14 @@ def test_asks_status_with_buttons_when_unknown(kb):
 
 
 def texts(messages) -> str:  # type: ignore[no-untyped-def]
-    return "\n\n".join(m.get("text") or "" for m in messages)
+    """The texts of the messages as one line (an answer may continue in the next message)."""
+    return " ".join(" ".join(m.get("text") or "" for m in messages).split())
 
 
 def test_answers_for_asylum_seeker_with_source_and_checked_date(kb):
     messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker"))
-    assert answer_of(kb, "paid_work", "asylum_seeker") in messages[0]["text"]  # the direct answer first
+    first_sentence = answer_of(kb, "paid_work", "asylum_seeker").split(". ")[0]
+    assert first_sentence in messages[0]["text"]  # the direct answer first
     text = texts(messages)
     assert re.search(r"Bron: \[[^\]]+\]\(https://[^)]+\)", text)
     assert re.search(r", stand \w+ 20\d\d .*· nagekeken \d{1,2} \w+ 20\d\d", text)
@@ -38,17 +41,31 @@ def test_the_direct_answer_comes_first_and_short_the_background_and_source_after
     assert first.startswith("**%s**" % kb.rule("paid_work").title) and "Bron:" not in first
     assert "Bron:" in rest and messages[-1]["buttons"]  # the concrete questions of the entry
     assert len(first.split()) < len(texts(messages).split()) / 2
+    lead, more = replies.lead_sentences(answer_of(kb, "paid_work", "status_holder"))
+    assert lead in first and (not more or more not in first)
+    assert len(lead.split()) <= replies.LEAD_WORDS or ". " not in lead  # whole sentences, about LEAD_WORDS
+
+
+def test_the_lead_is_whole_sentences_up_to_the_limit():
+    assert replies.lead_sentences("Ja. Dat mag. Een TWV is nodig, bijv. voor werk. Verder niets.", 4) == (
+        "Ja. Dat mag.",
+        "Een TWV is nodig, bijv. voor werk. Verder niets.",
+    )
+    assert replies.lead_sentences("Een heel lange eerste zin zonder einde", 2) == (
+        "Een heel lange eerste zin zonder einde",
+        "",
+    )
 
 
 def test_status_holder_gets_the_status_holder_answer(kb):
     messages, _ = run(ActionAnswerRule(), tracker("ask_paid_work", status="status_holder"))
-    assert answer_of(kb, "paid_work", "status_holder") in messages[0]["text"]
-    assert answer_of(kb, "paid_work", "asylum_seeker") not in messages[0]["text"]
+    assert answer_of(kb, "paid_work", "status_holder") in texts(messages)
+    assert answer_of(kb, "paid_work", "asylum_seeker") not in texts(messages)
 
 
 def test_inform_status_answers_the_pending_theme(kb):
     messages, events = run(ActionAnswerRule(), tracker("inform_status", status="ukrainian", theme="paid_work"))
-    assert answer_of(kb, "paid_work", "ukrainian") in messages[0]["text"]
+    assert answer_of(kb, "paid_work", "ukrainian") in texts(messages)
     assert SlotSet("theme", "paid_work") in events
 
 
@@ -147,7 +164,10 @@ def test_english_answer_comes_from_the_same_entry_with_the_same_sources(kb):
     english, events = run(ActionAnswerRule(), tracker("ask_paid_work", status="asylum_seeker", language="en"))
     text = texts(english)
     entry = kb.rule("paid_work")
-    assert text.startswith("**%s**" % entry.title_in("en")) and entry.answer_for("asylum_seeker", "en") in text
+    assert (
+        text.startswith("**%s**" % entry.title_in("en"))
+        and " ".join(entry.answer_for("asylum_seeker", "en").split()) in text
+    )
     assert re.search(r"Source: \[[^\]]+\]\(https://[^)]+\)", text)
     assert re.search(r", as of [A-Z][a-z]+ 20\d\d .*· checked \d{1,2} [A-Z][a-z]+ 20\d\d", text)
     assert "Bron:" not in text and "nagekeken" not in text and "stand " not in text
