@@ -199,11 +199,14 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, site):
 
 
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
+# the answer: the bot messages after the user's last message (a direct answer, then its sources)
 ANSWER_OFFSET = """(() => {
-  const log = document.querySelector('.rh-log'), bots = document.querySelectorAll('.rh-bot');
-  const answer = bots[bots.length - 1];
-  return {offset: answer.getBoundingClientRect().top - log.getBoundingClientRect().top,
-          padding: parseFloat(getComputedStyle(log).paddingTop), answerHeight: answer.offsetHeight,
+  const log = document.querySelector('.rh-log'), items = [...log.querySelectorAll('.rh-msg')];
+  const lastUser = items.map(x => x.classList.contains('rh-user')).lastIndexOf(true);
+  const answer = items.slice(lastUser + 1).filter(x => x.classList.contains('rh-bot'));
+  const first = answer[0].getBoundingClientRect(), last = answer[answer.length - 1].getBoundingClientRect();
+  return {offset: first.top - log.getBoundingClientRect().top, messages: answer.length,
+          padding: parseFloat(getComputedStyle(log).paddingTop), answerHeight: last.bottom - first.top,
           scrollTop: log.scrollTop, maxScroll: log.scrollHeight - log.clientHeight, viewHeight: log.clientHeight};
 })()"""
 
