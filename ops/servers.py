@@ -210,6 +210,14 @@ class RasaStack:
         """Sends one message over the REST webhook and returns the bot's messages."""
         return http_json(self.url + "/webhooks/rest/webhook", {"sender": sender, "message": message}, timeout) or []
 
+    def stored_events(self, sender: str) -> List[dict]:
+        """The events of a conversation as the stack's SQLite tracker store keeps them."""
+        import sqlite3
+
+        with sqlite3.connect(self.tracker_db) as db:
+            rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
     def __enter__(self) -> "RasaStack":
         return self.start()
 

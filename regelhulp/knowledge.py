@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Type
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple, Type
 
 import yaml
 
@@ -261,11 +261,16 @@ class RuleEntry:
 
     def answer_for(self, status: Optional[str], language: str = DEFAULT_LANGUAGE) -> str:
         """The part for the status group (the direct answer, first), then the shared answer (if any)."""
+        return "\n\n".join(part for part in self.answer_parts(status, language) if part)
+
+    def answer_parts(
+        self, status: Optional[str], language: str = DEFAULT_LANGUAGE
+    ) -> Tuple[Optional[str], Optional[str]]:
+        """The part for the status group (None when the answer is the same for everybody) and the
+        shared answer (None when there is none)."""
         text = self.text_in(language)
-        parts = [text.answers.get(status or "other") or text.answers["other"]] if self.depends_on_status else []
-        if text.answer:
-            parts.append(text.answer)
-        return "\n\n".join(parts)
+        own = (text.answers.get(status or "other") or text.answers["other"]) if self.depends_on_status else None
+        return own, text.answer or None
 
 
 @dataclass(frozen=True)
@@ -538,22 +543,28 @@ class _Problems:
 
 
 def _read_yaml(path: Path, root_key: str, problems: _Problems) -> list:
+    """The value of ROOT_KEY in a knowledge file ([] when the file is missing or broken: a problem)."""
+    return _read_document(path, root_key, problems).get(root_key, [])
+
+
+def _read_document(path: Path, root_key: str, problems: _Problems) -> Dict[str, Any]:
+    """A knowledge file as a mapping that has ROOT_KEY ({} when it is missing or broken: a problem)."""
     name = path.name if path.parent.name != "rules" else "rules/" + path.name
     try:
         with path.open(encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
     except FileNotFoundError:
         problems.add(name, None, None, "file is missing")
-        return []
+        return {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = " at line %d" % (mark.line + 1) if mark else ""
         problems.add(name, None, None, "is not valid YAML%s: %s" % (line, getattr(error, "problem", error)))
-        return []
+        return {}
     if not isinstance(data, dict) or not isinstance(data.get(root_key), (list, dict)):
         problems.add(name, None, root_key, "the file must have a top-level '%s:'" % root_key)
-        return []
-    return data[root_key]
+        return {}
+    return data
 
 
 def _text(raw: dict, key: str, file: str, entry: str, problems: _Problems, required=True, label=None) -> Optional[str]:
@@ -664,19 +675,43 @@ def _load_themes(directory: Path, problems: _Problems) -> Tuple[Theme, ...]:
     )
 
 
-def _load_overlaps(directory: Path, intents: Iterable[str], problems: _Problems) -> Tuple[FrozenSet[str], ...]:
-    """routing.yml: groups of rule intents with neighbouring answers."""
-    file = "routing.yml"
+@dataclass(frozen=True)
+class Routing:
+    """routing.yml: how the assistant chooses between entries (see the file's comments)."""
+
+    overlaps: Tuple[FrozenSet[str], ...] = ()
+    cues: Dict[str, Tuple[Any, ...]] = field(default_factory=dict)
+    cues_hypothetical: Optional[Any] = None
+    general_questions: Tuple[Any, ...] = ()
+
+
+ROUTING_FILE = "routing.yml"
+
+
+def _load_routing(directory: Path, intents: Iterable[str], problems: _Problems) -> Routing:
+    """routing.yml, read once: the overlaps, the cues and the wordings of general questions."""
+    data = _read_document(directory / ROUTING_FILE, "overlaps", problems)
     known = set(intents)
+    cues, hypothetical = _cues(data, known, problems)
+    return Routing(
+        overlaps=_overlaps(data.get("overlaps") or [], known, problems),
+        cues=cues,
+        cues_hypothetical=hypothetical,
+        general_questions=_general_questions(data, problems),
+    )
+
+
+def _overlaps(raw_groups: list, known: Set[str], problems: _Problems) -> Tuple[FrozenSet[str], ...]:
+    """`overlaps`: groups of rule intents with neighbouring answers."""
     groups = []
-    for index, raw in enumerate(_read_yaml(directory / file, "overlaps", problems)):
+    for index, raw in enumerate(raw_groups):
         where = "overlaps[%d]" % index
         if not isinstance(raw, list) or len(raw) < 2:
-            problems.add(file, None, where, "must be a list of at least two intents")
+            problems.add(ROUTING_FILE, None, where, "must be a list of at least two intents")
             continue
         for intent in raw:
             if intent not in known:
-                problems.add(file, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
+                problems.add(ROUTING_FILE, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
         groups.append(frozenset(str(i) for i in raw))
     return tuple(groups)
 
@@ -692,44 +727,40 @@ def _patterns(texts: Iterable[str], file: str, entry: Optional[str], where: str,
     return compiled
 
 
-def _load_cues(
-    directory: Path, intents: Iterable[str], problems: _Problems
-) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any], Tuple[Any, ...]]:
-    """routing.yml `cues`: per rule intent, the patterns that settle the choice for it;
-    `cues_hypothetical`, the words that make a cue after them in its sentence a supposition; and
-    `general_questions`, the wordings of a question about how something works in general."""
-    file = "routing.yml"
-    try:
-        data = yaml.safe_load((directory / file).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}, None, ()  # reported by the reader of the overlaps
-    data = data if isinstance(data, dict) else {}
+def _general_questions(data: Dict[str, Any], problems: _Problems) -> Tuple[Any, ...]:
+    """`general_questions`: the wordings of a question about how something works in general."""
     general = data.get("general_questions") or []
     if not isinstance(general, list) or not all(isinstance(x, str) for x in general):
-        problems.add(file, None, "general_questions", "must be a list of patterns")
-        general = []
-    general_questions = tuple(_patterns(general, file, None, "general_questions", problems))
+        problems.add(ROUTING_FILE, None, "general_questions", "must be a list of patterns")
+        return ()
+    return tuple(_patterns(general, ROUTING_FILE, None, "general_questions", problems))
+
+
+def _cues(
+    data: Dict[str, Any], known: Set[str], problems: _Problems
+) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any]]:
+    """`cues`: per rule intent, the patterns that settle the choice for it; and `cues_hypothetical`,
+    the words that make a cue after them in its sentence a supposition."""
     hypothetical = None
     if data.get("cues_hypothetical") is not None:
-        compiled = _patterns([str(data["cues_hypothetical"])], file, None, "cues_hypothetical", problems)
+        compiled = _patterns([str(data["cues_hypothetical"])], ROUTING_FILE, None, "cues_hypothetical", problems)
         hypothetical = compiled[0] if compiled else None
     raw = data.get("cues")
     if raw is None:
-        return {}, hypothetical, general_questions
+        return {}, hypothetical
     if not isinstance(raw, dict):
-        problems.add(file, None, "cues", "must map a rule intent to a list of patterns")
-        return {}, hypothetical, general_questions
-    known = set(intents)
+        problems.add(ROUTING_FILE, None, "cues", "must map a rule intent to a list of patterns")
+        return {}, hypothetical
     cues: Dict[str, Tuple[Any, ...]] = {}
     for intent, texts in raw.items():
         where = "cues.%s" % intent
         if intent not in known:
-            problems.add(file, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
+            problems.add(ROUTING_FILE, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
         elif not isinstance(texts, list) or not texts or not all(isinstance(x, str) for x in texts):
-            problems.add(file, None, where, "must be a non-empty list of patterns")
+            problems.add(ROUTING_FILE, None, where, "must be a non-empty list of patterns")
         else:
-            cues[str(intent)] = tuple(_patterns(texts, file, None, where, problems))
-    return cues, hypothetical, general_questions
+            cues[str(intent)] = tuple(_patterns(texts, ROUTING_FILE, None, where, problems))
+    return cues, hypothetical
 
 
 def _load_refusals(directory: Path, phrases: Dict[str, object], problems: _Problems) -> Tuple[Refusal, ...]:
@@ -1081,8 +1112,7 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
 
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
-    overlaps = _load_overlaps(directory, seen_intents, problems)
-    cues, hypothetical, general = _load_cues(directory, seen_intents, problems)
+    routing = _load_routing(directory, seen_intents, problems)
     refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)
@@ -1095,10 +1125,10 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
         fingerprint=_fingerprint(directory),
         helpdesk=helpdesk,
         translated_phrases=translated_phrases,
-        overlaps=overlaps,
-        cues=cues,
-        cues_hypothetical=hypothetical,
-        general_questions=general,
+        overlaps=routing.overlaps,
+        cues=routing.cues,
+        cues_hypothetical=routing.cues_hypothetical,
+        general_questions=routing.general_questions,
         refusals=refusals,
     )
 

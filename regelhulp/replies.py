@@ -168,15 +168,13 @@ def rule_answer(
     direct answer for the status; then the background for everybody, caveats, contacts and the
     source line, with buttons for the entry's concrete questions and, when given, a neighbouring
     entry (`also`, an intent)."""
-    text = entry.text_in(lang)
     parts = ["**%s**" % entry.title_in(lang)]
     if entry.depends_on_status:
         group = kb.status_group(status) or kb.status_group("other")
         assert group is not None  # the knowledge base always has the group `other`
         parts.append(kb.phrase("answer_for_status", lang).format(status=group.in_language("label", lang).lower()))
-        direct, shared = text.answers.get(status or "other") or text.answers["other"], text.answer
-    else:
-        direct, shared = entry.answer_for(status, lang), None
+    own, shared = entry.answer_parts(status, lang)
+    direct, shared = (own, shared) if own else (shared or "", None)
     lead, more = lead_sentences(direct)
     parts.append(lead)
     rest = [part for part in (more, shared) if part]

@@ -101,12 +101,7 @@ def run_action(action, track, domain: Optional[dict] = None):  # type: ignore[no
 
 def tracker_events(stack, sender: str) -> List[dict]:  # type: ignore[no-untyped-def]
     """The events of a conversation as the test stack's SQLite tracker store has them."""
-    import json
-    import sqlite3
-
-    with sqlite3.connect(stack.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    return [json.loads(r[0]) for r in rows]
+    return stack.stored_events(sender)
 
 
 CHROMIUM = "/usr/bin/chromium"

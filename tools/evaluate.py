@@ -139,11 +139,7 @@ def run_case(stack: RasaStack, case: Case) -> Result:
 def first_reply(stack: RasaStack, sender: str) -> str:
     """The text of the assistant's first reply to the latest message, as the action sent it (the REST
     channel splits a reply at blank lines; the widget shows it as one message): from the tracker store."""
-    import sqlite3
-
-    with sqlite3.connect(stack.tracker_db) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-    events = [json.loads(data) for (data,) in rows]
+    events = stack.stored_events(sender)
     latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     return next((e.get("text") or "" for e in events[latest + 1 :] if e.get("event") == "bot"), "")
 
