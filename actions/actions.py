@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
@@ -68,6 +68,8 @@ MAX_NOT_UNDERSTOOD = 2
 # status for the question of the conversation, whatever rule intent the classifier sees in it.
 MAX_STATUS_STATEMENT_WORDS = 20
 MAX_STATUS_FOLLOW_UP_WORDS = 8
+# "Wat doet het COA, en wat is het verschil met VluchtelingenWerk?": a card for each, at most this many
+MAX_ORGANISATIONS = 2
 
 
 def _text(tracker: Tracker) -> str:
@@ -465,9 +467,11 @@ class ActionAnswerOrganisation(RegelhulpAction):
     NAME = "action_answer_organisation"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        mentions = _entity_values(tracker, "organisation") + [tracker.latest_message.get("text") or ""]
-        organisation = next(filter(None, (KB.organisation_in_text(m) for m in mentions)), None)
-        send(dispatcher, replies.organisation_answer(KB, organisation, _language(tracker)))
+        named = [KB.organisation_in_text(m) for m in _entity_values(tracker, "organisation")]
+        found = [o for o in named if o] + KB.organisations_in_text(_text(tracker))
+        organisations: Sequence[Optional[str]] = list(dict.fromkeys(found))[:MAX_ORGANISATIONS] or [None]
+        for organisation in organisations:
+            send(dispatcher, replies.organisation_answer(KB, organisation, _language(tracker)))
         return []
 
 

@@ -166,6 +166,9 @@ class FacetSelector:
         classifier = self.classifiers.get(entry_id)
         if classifier is None:
             return None
+        cued = [classifier.facets[f] for f in self.kb.cued_facets(text, entry_id) if f in classifier.facets]
+        if len(cued) == 1:  # a cue (routing.yml) settles it; two cues: the classifier decides
+            return FacetMatch(cued[0], 1.0)
         label, probability = classifier.best(text)
         least = self.threshold if threshold is None else threshold
         if len(text.split()) <= SHORT_WORDS or self.kb.asks_in_general(text):

@@ -331,6 +331,14 @@ class KnowledgeBase:
 
     def cued_intents(self, text: str) -> List[str]:
         """The rule intents whose cues (routing.yml) the message has, outside a supposition."""
+        return [key for key in self._cued(text) if "." not in key]
+
+    def cued_facets(self, text: str, entry_id: str) -> List[str]:
+        """The facets of the entry whose cues (routing.yml, "entry.facet") the message has ("ik ben
+        45" asks for the student-finance facet about studying after 30)."""
+        return [key for key in self._cued(text) if key.startswith(entry_id + ".")]
+
+    def _cued(self, text: str) -> List[str]:
         folded = fold(text)
 
         def stated(match: "re.Match[str]") -> bool:
@@ -338,9 +346,7 @@ class KnowledgeBase:
             return self.cues_hypothetical is None or not self.cues_hypothetical.search(sentence)
 
         return [
-            intent
-            for intent, patterns in self.cues.items()
-            if any(stated(m) for p in patterns for m in p.finditer(folded))
+            key for key, patterns in self.cues.items() if any(stated(m) for p in patterns for m in p.finditer(folded))
         ]
 
     def asks_in_general(self, text: str) -> bool:
@@ -380,7 +386,7 @@ class KnowledgeBase:
         for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
             if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
                 mentions.append(span)
-        return sorted(mentions)
+        return sorted(m for m in mentions if not _denied(folded, m[0], m[1]))
 
     def statuses_side_by_side(self, text: str) -> List[str]:
         """Two or more status groups named as alternatives ("een asielzoeker of een statushouder",
@@ -436,6 +442,23 @@ class KnowledgeBase:
         return _longest_mention(
             text, ((o.id, o.synonyms + (o.abbreviation, o.name)) for o in self.organisations.values())
         )
+
+    def organisations_in_text(self, text: str) -> List[str]:
+        """Every organisation a text mentions, in the order they appear ("wat doet het COA, en wat
+        VluchtelingenWerk?"); where two synonyms overlap, the longer one counts."""
+        folded = fold(text)
+        spans: List[Tuple[int, int, str]] = []
+        for org in self.organisations.values():
+            for synonym in org.synonyms + (org.abbreviation, org.name):
+                term = fold(synonym).strip()
+                if term:
+                    pattern = r"(?<!\w)" + re.escape(term) + r"(?!\w)"
+                    spans += [(m.start(), m.end(), org.id) for m in re.finditer(pattern, folded)]
+        kept: List[Tuple[int, int, str]] = []
+        for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+            if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+                kept.append(span)
+        return list(dict.fromkeys(org_id for _, _, org_id in sorted(kept)))
 
     def phrases_in(self, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
         """All phrases of `language` (Dutch by default), including `months` and `intent_labels`."""
@@ -509,6 +532,26 @@ def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tupl
         if group:
             found.append((match.start(), match.end(), group))
     return found
+
+
+# A status phrase that is denied ("geen statushouder", "not a status holder yet") or said to be over
+# ("zijn verblijfsvergunning is verlopen", "her protection ended") does not name the person's status.
+# Phrases that contain the denial themselves ("nog geen status", "geen verblijfsvergunning") are
+# synonyms of their own group and are matched as a whole before this check.
+_DENIAL_BEFORE = re.compile(
+    r"\b(geen|niet(?! alleen)|nooit|zonder|not(?! only)|no|never|without|isn't)\s+(\S+\s+){0,2}$"
+)
+_ENDED_AFTER = re.compile(
+    r"^\s*(is |was |has |have |zijn |werd |got )?(al |been |already )?"
+    r"(verlopen|ingetrokken|afgelopen|gestopt|beeindigd|expired|revoked|withdrawn|ended|stopped|ran out)\b"
+)
+
+
+def _denied(folded: str, start: int, end: int) -> bool:
+    """Whether the status phrase at folded[start:end] is denied or said to be over, in its clause."""
+    clause_start = max(folded.rfind(c, 0, start) for c in ".!?,;:\n")
+    before = re.split(r"\b(?:maar|but|wel|nu|now)\b", folded[clause_start + 1 : start])[-1]
+    return bool(_DENIAL_BEFORE.search(before) or _ENDED_AFTER.match(folded[end:]))
 
 
 def _longest_mention(text: str, candidates: Iterable[Tuple[str, Iterable[str]]]) -> Optional[str]:
@@ -688,11 +731,14 @@ class Routing:
 ROUTING_FILE = "routing.yml"
 
 
-def _load_routing(directory: Path, intents: Iterable[str], problems: _Problems) -> Routing:
-    """routing.yml, read once: the overlaps, the cues and the wordings of general questions."""
+def _load_routing(
+    directory: Path, intents: Iterable[str], facet_ids: Optional[Iterable[str]], problems: _Problems
+) -> Routing:
+    """routing.yml, read once: the overlaps, the cues and the wordings of general questions
+    (FACET_IDS None: the facets could not be read, so a facet's cue is not checked against them)."""
     data = _read_document(directory / ROUTING_FILE, "overlaps", problems)
     known = set(intents)
-    cues, hypothetical = _cues(data, known, problems)
+    cues, hypothetical = _cues(data, known, facet_ids, problems)
     return Routing(
         overlaps=_overlaps(data.get("overlaps") or [], known, problems),
         cues=cues,
@@ -737,10 +783,10 @@ def _general_questions(data: Dict[str, Any], problems: _Problems) -> Tuple[Any, 
 
 
 def _cues(
-    data: Dict[str, Any], known: Set[str], problems: _Problems
+    data: Dict[str, Any], known: Set[str], facet_ids: Optional[Iterable[str]], problems: _Problems
 ) -> Tuple[Dict[str, Tuple[Any, ...]], Optional[Any]]:
-    """`cues`: per rule intent, the patterns that settle the choice for it; and `cues_hypothetical`,
-    the words that make a cue after them in its sentence a supposition."""
+    """`cues`: per rule intent or facet id, the patterns that settle the choice for it; and
+    `cues_hypothetical`, the words that make a cue after them in its sentence a supposition."""
     hypothetical = None
     if data.get("cues_hypothetical") is not None:
         compiled = _patterns([str(data["cues_hypothetical"])], ROUTING_FILE, None, "cues_hypothetical", problems)
@@ -754,8 +800,16 @@ def _cues(
     cues: Dict[str, Tuple[Any, ...]] = {}
     for intent, texts in raw.items():
         where = "cues.%s" % intent
-        if intent not in known:
-            problems.add(ROUTING_FILE, None, where, "unknown intent %r: use the intent of a rule entry" % (intent,))
+        facet_key = "." in str(intent)
+        if (facet_key and facet_ids is not None and intent not in set(facet_ids)) or (
+            not facet_key and intent not in known
+        ):
+            problems.add(
+                ROUTING_FILE,
+                None,
+                where,
+                "unknown intent or facet %r: use a rule entry's intent or a facet id" % (intent,),
+            )
         elif not isinstance(texts, list) or not texts or not all(isinstance(x, str) for x in texts):
             problems.add(ROUTING_FILE, None, where, "must be a non-empty list of patterns")
         else:
@@ -1110,9 +1164,11 @@ def load(directory: Optional[Path] = None, today: Optional[dt.date] = None) -> K
             seen_intents[entry.intent] = rid
             rules.append(entry)
 
+    facet_ids: Optional[List[str]] = None  # unknown while the facets could not be read
     if not problems.items:
         rules = _load_facets(directory, rules, ctx, problems)
-    routing = _load_routing(directory, seen_intents, problems)
+        facet_ids = [facet.id for rule in rules for facet in rule.facets]
+    routing = _load_routing(directory, seen_intents, facet_ids, problems)
     refusals = _load_refusals(directory, phrases, problems)
     if problems.items:
         raise KnowledgeError(problems.items)

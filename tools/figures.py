@@ -38,6 +38,11 @@ SETS = [
         "development, fourth set (rejected asylum seekers, 24 weeks, student finance, out of scope; tuning)",
         False,
     ),
+    (
+        "eval/development/real5.yml",
+        "development, fifth set (all themes, weighted to the weak ones; first run before any change it led to)",
+        False,
+    ),
 ]
 
 

@@ -111,6 +111,13 @@ def test_organisation_answer_has_description_and_website():
     assert "uaf.nl" in messages[0]["text"]
 
 
+def test_two_organisations_named_get_a_card_each():
+    text = "Wat doet het COA precies, en wat is het verschil met VluchtelingenWerk?"
+    messages, _ = run(ActionAnswerOrganisation(), tracker("ask_organisation", text))
+    assert ["coa.nl" in messages[0]["text"], "vluchtelingenwerk.nl" in messages[1]["text"]] == [True, True]
+    assert len(messages) == 2
+
+
 def test_unknown_organisation_asks_which():
     messages, _ = run(ActionAnswerOrganisation(), tracker("ask_organisation", "Wat doet die organisatie?"))
     assert "Welke organisatie" in messages[0]["text"]

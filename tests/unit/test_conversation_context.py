@@ -259,6 +259,17 @@ def test_an_entry_naming_an_unknown_status_group_or_a_broken_cue_is_an_error(kno
     assert any("routing.yml" in p and "ask_nothing" in p for p in problems)
 
 
+def test_a_cue_for_an_unknown_facet_is_an_error(knowledge_copy):
+    import yaml
+    from conftest import problems_of
+
+    routing = knowledge_copy / "routing.yml"
+    data = yaml.safe_load(routing.read_text(encoding="utf-8"))
+    data["cues"]["student_finance.over_40"] = ["\\b4\\d jaar\\b"]
+    routing.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert [p for p in problems_of(knowledge_copy) if "student_finance.over_40" in p and "routing.yml" in p]
+
+
 def test_a_status_for_a_question_whose_likeliest_entry_does_not_concern_it_goes_to_a_neighbour(kb):
     only_for = [r for r in kb.rules if r.statuses]
     assert only_for, "no entry in knowledge/rules/ names the statuses it concerns"

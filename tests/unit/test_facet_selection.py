@@ -90,3 +90,21 @@ def test_a_longer_question_in_general_wording_needs_a_probable_facet(selector, k
     label, probability = selector.classifiers["work_permit"].best(text)
     monkeypatch.setattr(facet_selection, "SHORT_PROBABILITY", probability + 0.01)
     assert selector.select(text, "nl", "work_permit") is None
+
+
+@pytest.mark.parametrize(
+    "text, cued",
+    [
+        (
+            "Mijn buurman heeft een verblijfsvergunning, 45 jaar, en wil naar het mbo. Krijgt hij studiefinanciering?",
+            True,
+        ),
+        ("I'm 42 and have a residence permit, can I get student finance?", True),
+        ("een 38-jarige statushouder wil naar het hbo, welke financiering is er?", True),
+        ("Ik ben jonger dan 30 jaar, krijg ik studiefinanciering?", False),
+        ("Hij woont hier al 35 jaar, krijgt hij studiefinanciering?", False),
+    ],
+)
+def test_a_facet_cue_settles_the_concrete_question(selector, text, cued):
+    match = selector.select(text, "en" if text.startswith("I'm") else "nl", "student_finance")
+    assert (match is not None and match.facet.id == "student_finance.over_30") is cued

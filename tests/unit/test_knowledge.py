@@ -50,6 +50,10 @@ def test_status_and_organisation_found_in_free_text(kb):
     assert kb.status_in_text("mag hij werken?") is None
     assert kb.organisation_in_text("Wat doet het UAF eigenlijk?") == "uaf"
     assert kb.organisation_in_text("Ik zoek VluchtelingenWerk") == "vluchtelingenwerk"
+    assert kb.organisations_in_text("Wat doet het COA, en wat doet VluchtelingenWerk Nederland?") == [
+        "coa",
+        "vluchtelingenwerk",
+    ]
 
 
 def test_fold_strips_accents_and_case():
