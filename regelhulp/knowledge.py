@@ -539,7 +539,8 @@ def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tupl
 # Phrases that contain the denial themselves ("nog geen status", "geen verblijfsvergunning") are
 # synonyms of their own group and are matched as a whole before this check.
 _DENIAL_BEFORE = re.compile(
-    r"\b(geen|niet(?! alleen)|nooit|zonder|not(?! only)|no|never|without|isn't)\s+(\S+\s+){0,2}$"
+    r"\b(geen|niet(?! alleen)|nooit|zonder|not(?! only)|no|never|without|isn't|don't|doesn't|haven't|hasn't|didn't)"
+    r"\s+(\S+\s+){0,2}$"
 )
 _ENDED_AFTER = re.compile(
     r"^\s*(is |was |has |have |zijn |werd |got )?(al |been |already )?"

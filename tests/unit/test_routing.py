@@ -231,7 +231,10 @@ def test_a_link_in_a_real_question_is_not_spam(kb, text):
         ("Een man zonder verblijfsvergunning werkt in de bouw", "other"),  # a synonym of its own
         ("Heeft geen geldige verblijfsvergunning meer, mag hij werken?", None),
         ("Zijn verblijfsvergunning is verlopen", None),
-        ("She is not a status holder yet", None),
+        ("She is not a status holder yet", "asylum_seeker"),  # a synonym of its own
+        ("I don't have a residence permit yet, can I work?", "asylum_seeker"),
+        ("I don't have a residence permit", None),
+        ("She is not a status holder and has no W-document", "other"),  # "no W-document" names a group
         ("Hij is geen asielzoeker meer", None),
         ("Ik ben geen statushouder maar asielzoeker", "asylum_seeker"),
         ("Hij heeft nog geen status", "asylum_seeker"),
