@@ -113,6 +113,7 @@ def test_refusal_patterns_screen_no_training_example_of_a_rule_question(kb):
         ("How do I file my income tax return? I worked with a TWV.", "tax_return"),
         ("Wat moet ik morgen tegen de rechter zeggen zodat ik mag blijven?", "own_case_judgement"),
         ("Translate this letter from the municipality into Arabic", "tasks"),
+        ("His interview was last week. Can you tell us whether his case will be approved?", "own_case"),
         ("Telt kinderbijslag mee voor de eigen bijdrage van Oekraïners?", None),  # a rule question
         ("Mijn toeristenvisum is verlopen. Mag een werkgever mij nog betalen?", None),  # a rule question
         ("vertel eens een mop", None),  # the general refusal
@@ -219,6 +220,7 @@ def test_a_deciding_refusal_wins_over_a_cue(kb):
         "Op https://www.uwv.nl staat dat de werkgever een TWV aanvraagt, klopt dat?",
         "kijk op www.coa.nl: hoeveel euro leefgeld krijgt hij als hij gaat werken?",
         "How much can he earn? https://www.uwv.nl says the minimum wage",
+        "moet ik geld aan coa geven als ik werk? ik verdien 1400 per maand",
     ],
 )
 def test_a_link_in_a_real_question_is_not_spam(kb, text):
@@ -240,6 +242,9 @@ def test_a_link_in_a_real_question_is_not_spam(kb, text):
         ("Hij heeft nog geen status", "asylum_seeker"),
         ("Mag een asielzoeker niet gewoon werken?", "asylum_seeker"),
         ("We got our asylum residence permits last year", "status_holder"),
+        ("can i work with w documnet? my case is 8 month at ind", "asylum_seeker"),  # a common typo
+        ("she has a permit since last year", "status_holder"),
+        ("the employer has a permit since march for her", None),  # the employer's TWV
     ],
 )
 def test_a_denied_or_ended_status_is_not_the_persons_status(kb, text, status):
