@@ -43,6 +43,11 @@ SETS = [
         "development, fifth set (all themes, weighted to the weak ones; first run before any change it led to)",
         False,
     ),
+    (
+        "eval/development/real6.yml",
+        "development, sixth set (typos, non-native, short, status later, follow-ups, negation traps)",
+        False,
+    ),
 ]
 
 
