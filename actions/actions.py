@@ -53,6 +53,9 @@ CLEAR_FACET_SCORE = 0.45
 # "Bedoel je ...?" offers at most this many topics, each at least this likely.
 MAX_OPTIONS = 2
 OPTION_FLOOR = 0.1
+# One rule topic at least this likely and no other above OPTION_FLOOR: answered instead of a "Bedoel je"
+# with one topic. Chosen on eval/development/real*.yml (8 December 2026; see the closing note of that day).
+SINGLE_OPTION_FLOOR = 0.3
 # A message of at most this many words after an answer, which the classifier does not take for a rule
 # question and which is no known kind of refusal, is probably about the answer ("hoe lang heeft hij
 # daarvoor?"): the entry's likely concrete questions are offered (at most FOLLOW_UP_OPTIONS of them).
@@ -364,8 +367,14 @@ class ActionNotUnderstood(RegelhulpAction):
             offered = _follow_up_options(dispatcher, tracker, refused)
             if offered is not None:
                 return offered
+        if len(options) == 1 and refused is None and _confidence(ranking, options[0]) >= SINGLE_OPTION_FLOOR:
+            return answer_rule(dispatcher, tracker, options[0])  # one likely topic: "Bedoel je" would offer only it
         send(dispatcher, replies.did_you_mean(KB, options, lang))
         return []
+
+
+def _confidence(ranking: List[Dict[str, Any]], intent: str) -> float:
+    return next((float(r.get("confidence") or 0) for r in ranking if r.get("name") == intent), 0.0)
 
 
 def _follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:

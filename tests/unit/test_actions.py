@@ -144,6 +144,22 @@ def test_fallback_offers_the_likely_rule_topics_and_something_else(kb):
     assert buttons[0]["title"] == kb.rule("paid_work").title and buttons[-1]["title"] == kb.phrase("something_else")
 
 
+@pytest.mark.parametrize("confidence, answered", [(0.45, True), (0.25, False)])
+def test_one_likely_topic_is_answered_instead_of_offered_alone(kb, confidence, answered):
+    track = tracker("nlu_fallback", "mag die gast bij ons in de keuken beginnen, hij heeft een verblijfsvergunning")
+    track.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_paid_work", "confidence": confidence},
+        {"name": "greet", "confidence": 0.05},
+    ]
+    track.latest_message["entities"] = [{"entity": "status", "value": "status_holder"}]
+    track.slots["status"] = "status_holder"
+    messages, _ = run(ActionNotUnderstood(), track)
+    asked = any(b.get("payload") == "/ask_paid_work" for m in messages for b in m.get("buttons") or [])
+    assert asked is not answered
+    assert ("arbeid vrij toegestaan" in " ".join(m.get("text") or "" for m in messages)) is answered
+
+
 def test_fallback_without_candidates_asks_to_rephrase(kb):
     track = tracker("nlu_fallback", "x" * 1000)
     track.latest_message["intent_ranking"] = [
@@ -201,10 +217,15 @@ def test_english_fallback_capabilities_organisation_and_feedback(kb):
     track = tracker("nlu_fallback", "can that guy start with us", language="en")
     track.latest_message["intent_ranking"] = [
         {"name": "ask_paid_work", "confidence": 0.45},
-        {"name": "ask_organisation", "confidence": 0.3},
+        {"name": "ask_volunteering", "confidence": 0.3},
+        {"name": "ask_organisation", "confidence": 0.2},
     ]
     buttons = run(ActionNotUnderstood(), track)[0][0]["buttons"]
-    assert [b["title"] for b in buttons] == [kb.rule("paid_work").title_in("en"), kb.phrase("something_else", "en")]
+    assert [b["title"] for b in buttons] == [
+        kb.rule("paid_work").title_in("en"),
+        kb.rule("volunteering").title_in("en"),
+        kb.phrase("something_else", "en"),
+    ]
     capabilities = run(ActionListCapabilities(), tracker("ask_capabilities", language="en"))[0][0]["text"]
     assert all(theme.in_language("label", "en") in capabilities for theme in kb.themes)
     organisation = run(
