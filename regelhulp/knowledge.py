@@ -382,11 +382,7 @@ class KnowledgeBase:
         # overlapping phrases are all seen; the longest of overlapping ones wins below)
         spans = [(m.start(), m.start() + len(m.group(1)), groups[m.group(1)]) for m in pattern.finditer(folded)]
         spans += _misspelled_mentions(folded, fuzzy)
-        mentions: List[Tuple[int, int, str]] = []
-        for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-            if all(span[1] <= m[0] or span[0] >= m[1] for m in mentions):
-                mentions.append(span)
-        return sorted(m for m in mentions if not _denied(folded, m[0], m[1]))
+        return [m for m in _longest_first(spans) if not _denied(folded, m[0], m[1])]
 
     def statuses_side_by_side(self, text: str) -> List[str]:
         """Two or more status groups named as alternatives ("een asielzoeker of een statushouder",
@@ -454,11 +450,7 @@ class KnowledgeBase:
                 if term:
                     pattern = r"(?<!\w)" + re.escape(term) + r"(?!\w)"
                     spans += [(m.start(), m.end(), org.id) for m in re.finditer(pattern, folded)]
-        kept: List[Tuple[int, int, str]] = []
-        for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-            if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
-                kept.append(span)
-        return list(dict.fromkeys(org_id for _, _, org_id in sorted(kept)))
+        return list(dict.fromkeys(org_id for _, _, org_id in _longest_first(spans)))
 
     def phrases_in(self, language: str = DEFAULT_LANGUAGE) -> Dict[str, object]:
         """All phrases of `language` (Dutch by default), including `months` and `intent_labels`."""
@@ -532,6 +524,16 @@ def _misspelled_mentions(folded: str, words: List[Tuple[str, str]]) -> List[Tupl
         if group:
             found.append((match.start(), match.end(), group))
     return found
+
+
+def _longest_first(spans: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str]]:
+    """The spans (start, end, id) that remain where overlapping ones are settled by length (the longest
+    wins), left to right."""
+    kept: List[Tuple[int, int, str]] = []
+    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+            kept.append(span)
+    return sorted(kept)
 
 
 # A status phrase that is denied ("geen statushouder", "not a status holder yet") or said to be over
@@ -799,12 +801,11 @@ def _cues(
         problems.add(ROUTING_FILE, None, "cues", "must map a rule intent to a list of patterns")
         return {}, hypothetical
     cues: Dict[str, Tuple[Any, ...]] = {}
+    facets = None if facet_ids is None else set(facet_ids)
     for intent, texts in raw.items():
         where = "cues.%s" % intent
         facet_key = "." in str(intent)
-        if (facet_key and facet_ids is not None and intent not in set(facet_ids)) or (
-            not facet_key and intent not in known
-        ):
+        if (facet_key and facets is not None and intent not in facets) or (not facet_key and intent not in known):
             problems.add(
                 ROUTING_FILE,
                 None,
